@@ -1,0 +1,7 @@
+//! `jiuzhu schema`: the JSON Schema of the household, generated from the Rust types.
+
+pub fn run() -> u8 {
+    let schema = schemars::schema_for!(jiuzhu_core::Household);
+    println!("{}", serde_json::to_string_pretty(&schema).expect("schema serializes"));
+    crate::common::OK
+}

@@ -1,0 +1,10 @@
+//! The household: `model` (typed profile) → `parse` (JSON with every error and its path)
+//! → `derive` (ages, capacities, counted incomes: policy.md §0).
+
+pub mod derive;
+pub mod model;
+pub mod parse;
+
+pub use derive::{derive, DeriveParams, Derived, DerivedMember};
+pub use model::*;
+pub use parse::{parse_household_text, peek_as_of, read_household};

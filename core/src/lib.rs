@@ -1,0 +1,517 @@
+//! # jiuzhu-core
+//!
+//! The engine of jiuzhu (救助): it decides community social assistance from a household
+//! profile, with rules written in Rhai and parameters that carry their dates and legal
+//! sources. Every door — the `jiuzhu` command, Python, WebAssembly — is a thin layer over
+//! this crate.
+//!
+//! ## The way of one household
+//!
+//! ```text
+//! JSON text ──household::parse──▶ JSON value (numbers kept as text: money stays exact)
+//!           ──household::read_household──▶ Household   (every error, each with its JSON path)
+//!           ──household::derive──▶ Derived             (ages, work capacity, counted income, p; policy.md §0)
+//!           ──script: each program in dependency order──▶ Outcome
+//!                 (its Rhai script sees `household`, `results` of its dependencies and
+//!                  `param("…")` bound to the household's region, area and date)
+//!           ──assessment──▶ Assessment (reasons rendered in the asked language, totals, trace)
+//! ```
+//!
+//! ```
+//! use jiuzhu_core::{Engine, Options};
+//! let engine = Engine::new().unwrap();               // the embedded default pack
+//! let json = r#"{"id": "HH-1", "region": "110105", "as_of": "2025-03-01",
+//!   "members": [{"id": "m1", "relation": "head", "birth_date": "1950-06-10", "sex": "male",
+//!                "incomes": [{"kind": "pension", "monthly": "500.00"}]}]}"#;
+//! let a = engine.evaluate_str(json, &Options::default()).unwrap();
+//! assert_eq!(a.household_id, "HH-1");
+//! assert!(a.programs.contains_key("subsistence"));
+//! ```
+//!
+//! The modules follow that way: [`household`] → [`params`] and [`pack`] (what the rules
+//! need) → [`script`] (the sandbox) → [`assessment`] (the output), with [`messages`] for
+//! the reasons' text.
+
+pub mod assessment;
+pub mod date;
+pub mod error;
+pub mod household;
+pub mod messages;
+pub mod money;
+pub mod pack;
+pub mod params;
+pub mod script;
+pub mod testing;
+
+pub use assessment::{Assessment, ProgramResult, Reason, Totals, TraceEntry};
+pub use date::{parse_date, Date};
+pub use error::{Error, FieldError, PackProblem, Result};
+pub use household::Household;
+pub use pack::{Limits, Manifest, PackFiles};
+pub use params::{Overrides, ParamStore, ParamValue};
+pub use rust_decimal::Decimal;
+
+use assessment::{DerivedMemberOut, DerivedOut, PackInfo};
+use household::{DeriveParams, Derived};
+use indexmap::IndexMap;
+use messages::{Catalog, Fill};
+use money::Money;
+use rhai::{Dynamic, Map, Scope, AST};
+use script::session::{self, Session};
+use script::{Outcome, Period, Status};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+/// How to evaluate: the date, the language of messages, whether to keep a trace.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The assessment date, overriding the household's own `as_of`.
+    pub as_of: Option<Date>,
+    /// The date to use when neither `as_of` nor the household gives one (a door passes
+    /// today's date here; the core has no clock).
+    pub default_as_of: Option<Date>,
+    /// Message language; `None` is the pack's first language.
+    pub lang: Option<String>,
+    /// Record every parameter read and each program's result.
+    pub trace: bool,
+}
+
+struct Program {
+    id: String,
+    file: String,
+    depends_on: Vec<usize>,
+    ast: AST,
+}
+
+/// A loaded, compiled rule pack. Cheap to clone and to share between threads: scripts
+/// are compiled once, when the engine is built.
+struct Pack {
+    manifest: Manifest,
+    files: PackFiles,
+    info: PackInfo,
+    store: Arc<ParamStore>,
+    catalog: Catalog,
+    rhai: rhai::Engine,
+    /// In run order.
+    programs: Vec<Program>,
+    known_regions: BTreeSet<String>,
+}
+
+/// The engine: a compiled rule pack plus parameter overrides (empty for today's rules).
+#[derive(Clone)]
+pub struct Engine {
+    pack: Arc<Pack>,
+    overrides: Arc<Overrides>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Engine({} {} {})", self.pack.info.name, self.pack.info.version, self.pack.info.digest)
+    }
+}
+
+impl Engine {
+    /// The embedded default pack.
+    pub fn new() -> Result<Self> {
+        Self::from_files(PackFiles::embedded())
+    }
+
+    /// A pack folder.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::from_files(PackFiles::from_dir(dir.as_ref())?)
+    }
+
+    /// A pack given as files; reports every problem (with file and line) at once.
+    pub fn from_files(files: PackFiles) -> Result<Self> {
+        let mut problems = Vec::new();
+        let manifest = match files.files.get("pack.toml") {
+            Some(text) => Manifest::parse(text).map_err(|p| problems.push(p)).ok(),
+            None => {
+                problems.push(PackProblem { file: "pack.toml".into(), line: None, message: "missing".into() });
+                None
+            }
+        };
+        let store = ParamStore::from_files(files.in_dir("parameters", ".toml")).map_err(|p| problems.extend(p)).ok();
+        let catalog = Catalog::from_files(files.in_dir("messages", ".toml")).map_err(|p| problems.extend(p)).ok();
+        let Some(manifest) = manifest else { return Err(Error::Pack(problems)) };
+        let rhai = script::sandbox(&manifest.limits);
+        let order = manifest.run_order().map_err(|p| problems.extend(p)).ok();
+        let mut programs = Vec::new();
+        if let Some(order) = &order {
+            for &i in order {
+                let decl = &manifest.programs[i];
+                let file = decl.script_path();
+                let Some(source) = files.files.get(&file) else {
+                    problems.push(PackProblem { file: file.clone(), line: None, message: format!("script of program `{}` is missing", decl.id) });
+                    continue;
+                };
+                match script::compile(&rhai, &file, source) {
+                    Ok(ast) => programs.push(Program {
+                        id: decl.id.clone(),
+                        file,
+                        depends_on: decl
+                            .depends_on
+                            .iter()
+                            .map(|d| order.iter().position(|&j| manifest.programs[j].id == *d).unwrap_or(0))
+                            .collect(),
+                        ast,
+                    }),
+                    Err(p) => problems.push(p),
+                }
+            }
+        }
+        for lang in &manifest.languages {
+            if catalog.as_ref().is_some_and(|c| !c.by_lang.contains_key(lang)) {
+                problems.push(PackProblem { file: format!("messages/{lang}.toml"), line: None, message: format!("language `{lang}` is listed in pack.toml but has no messages") });
+            }
+        }
+        if manifest.languages.is_empty() {
+            problems.push(PackProblem { file: "pack.toml".into(), line: None, message: "`languages` is empty".into() });
+        }
+        let (Some(store), Some(catalog), true) = (store, catalog, problems.is_empty()) else {
+            return Err(Error::Pack(problems));
+        };
+        let known_regions = store.regions_with(&manifest.region_parameter);
+        if known_regions.is_empty() {
+            return Err(Error::Pack(vec![PackProblem {
+                file: "parameters".into(),
+                line: None,
+                message: format!("no region has a value of `{}` (region_parameter)", manifest.region_parameter),
+            }]));
+        }
+        let info = PackInfo { name: manifest.name.clone(), version: manifest.version.clone(), digest: files.digest() };
+        let pack = Pack { manifest, files, info, store: Arc::new(store), catalog, rhai, programs, known_regions };
+        Ok(Engine { pack: Arc::new(pack), overrides: Arc::new(Overrides::default()) })
+    }
+
+    /// The same pack with parameter overrides (a reform); compiled scripts are shared.
+    pub fn with_overrides(&self, overrides: Overrides) -> Engine {
+        Engine { pack: self.pack.clone(), overrides: Arc::new(overrides) }
+    }
+
+    /// Overrides from `[REGION:]PARAM=VALUE` texts, added to this engine's own.
+    pub fn with_parameters<'a>(&self, specs: impl IntoIterator<Item = &'a str>) -> Result<Engine> {
+        let mut o = (*self.overrides).clone();
+        for s in specs {
+            o.add_text(&self.pack.store, s)?;
+        }
+        Ok(self.with_overrides(o))
+    }
+
+    pub fn overrides(&self) -> &Overrides {
+        &self.overrides
+    }
+    pub fn manifest(&self) -> &Manifest {
+        &self.pack.manifest
+    }
+    pub fn pack_info(&self) -> &PackInfo {
+        &self.pack.info
+    }
+    pub fn pack_files(&self) -> &PackFiles {
+        &self.pack.files
+    }
+    pub fn parameters(&self) -> &ParamStore {
+        &self.pack.store
+    }
+    pub fn catalog(&self) -> &Catalog {
+        &self.pack.catalog
+    }
+    /// Region codes the pack has parameters for.
+    pub fn regions(&self) -> &BTreeSet<String> {
+        &self.pack.known_regions
+    }
+    /// Program ids in run order.
+    pub fn program_ids(&self) -> Vec<&str> {
+        self.pack.programs.iter().map(|p| p.id.as_str()).collect()
+    }
+
+    /// Evaluates a household given as JSON text.
+    pub fn evaluate_str(&self, text: &str, opts: &Options) -> Result<Assessment> {
+        let v = household::parse_household_text(text).map_err(Error::Validation)?;
+        self.evaluate_value(&v, opts)
+    }
+
+    /// Evaluates a household given as a JSON value (parsed with exact numbers).
+    pub fn evaluate_value(&self, v: &serde_json::Value, opts: &Options) -> Result<Assessment> {
+        let h = self.read(v, opts)?;
+        self.evaluate_household(&h, opts)
+    }
+
+    /// Parses and validates without evaluating.
+    pub fn read(&self, v: &serde_json::Value, opts: &Options) -> Result<Household> {
+        let as_of = self.settle_date(household::peek_as_of(v), opts)?;
+        let h = household::read_household(v, as_of).map_err(Error::Validation)?;
+        self.check_region(&h.region)?;
+        Ok(h)
+    }
+
+    fn settle_date(&self, own: Option<Date>, opts: &Options) -> Result<Date> {
+        opts.as_of.or(own).or(opts.default_as_of).ok_or_else(|| {
+            Error::validation("as_of", "no assessment date: the household has no as_of and the caller gave none")
+        })
+    }
+
+    fn check_region(&self, region: &str) -> Result<()> {
+        let chain = params::region_chain(region);
+        if chain.iter().any(|c| self.pack.known_regions.contains(c)) {
+            return Ok(());
+        }
+        let known: Vec<&str> = self.pack.known_regions.iter().map(String::as_str).collect();
+        Err(Error::validation(
+            "region",
+            format!(
+                "region {region} is not covered by rule pack {} {} (it has parameters for: {})",
+                self.pack.info.name,
+                self.pack.info.version,
+                known.join(", ")
+            ),
+        ))
+    }
+
+    /// Evaluates a validated household.
+    pub fn evaluate_household(&self, h: &Household, opts: &Options) -> Result<Assessment> {
+        let pack = &*self.pack;
+        let as_of = self.settle_date(h.as_of.map(|d| d.0), opts)?;
+        self.check_region(&h.region)?;
+        let lang = match &opts.lang {
+            None => pack.manifest.languages[0].as_str(),
+            Some(l) if pack.manifest.languages.contains(l) => l.as_str(),
+            Some(l) => {
+                return Err(Error::Usage(format!("language {l:?} is not one of the pack's: {}", pack.manifest.languages.join(", "))))
+            }
+        };
+        let chain = params::region_chain(&h.region);
+        let mut session = Session::new(pack.store.clone(), self.overrides.clone(), chain, as_of, h.area, opts.trace);
+        let derive_params = derive_params(&mut session)?;
+        let derived = household::derive(h, as_of, &derive_params);
+
+        let (outcomes, session) = session.enter(|| self.run_programs(h, &derived));
+        let outcomes = outcomes?;
+
+        let mut programs = IndexMap::new();
+        let mut totals = [rust_decimal::Decimal::ZERO; 3];
+        for (p, o) in pack.programs.iter().zip(&outcomes) {
+            if o.status == Status::Eligible {
+                totals[match o.period { Period::Monthly => 0, Period::OneOff => 1, Period::Annual => 2 }] += o.amount;
+            }
+            programs.insert(p.id.clone(), self.render(h, o, lang));
+        }
+        Ok(Assessment {
+            household_id: h.id.clone(),
+            as_of: date::format_date(as_of),
+            region: h.region.clone(),
+            rule_pack: pack.info.clone(),
+            derived: derived_out(h, &derived),
+            programs,
+            totals: Totals { monthly: Money(totals[0]), one_off: Money(totals[1]), annual: Money(totals[2]) },
+            trace: session.trace,
+        })
+    }
+
+    fn run_programs(&self, h: &Household, derived: &Derived) -> Result<Vec<Outcome>> {
+        let pack = &*self.pack;
+        let mut scope = Scope::new();
+        scope.push_constant_dynamic("household", script::convert::household_value(h, derived));
+        let base = scope.len();
+        let mut outcomes: Vec<Outcome> = Vec::with_capacity(pack.programs.len());
+        for p in &pack.programs {
+            Session::set_program(&p.id);
+            let results: Map = p.depends_on.iter().map(|&i| (pack.programs[i].id.as_str().into(), outcomes[i].to_dynamic())).collect();
+            scope.push_constant_dynamic("results", Dynamic::from_map(results));
+            let value = pack.rhai.eval_ast_with_scope::<Dynamic>(&mut scope, &p.ast);
+            scope.rewind(base);
+            let value = match value {
+                Ok(v) => v,
+                Err(e) => {
+                    if let Some(Some(err)) = session::with_current(|s| s.error.take()) {
+                        return Err(err);
+                    }
+                    return Err(script::rule_error(&p.id, &p.file, &e));
+                }
+            };
+            let outcome = script::read_outcome(value).map_err(|message| Error::Rule {
+                program: p.id.clone(),
+                file: p.file.clone(),
+                line: None,
+                message,
+            })?;
+            session::with_current(|s| {
+                if let Some(t) = s.trace.as_mut() {
+                    t.push(TraceEntry::Result {
+                        program: p.id.clone(),
+                        status: outcome.status.as_str(),
+                        category: outcome.category.clone(),
+                        amount: Money(outcome.amount),
+                    });
+                }
+            });
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    }
+
+    fn render(&self, h: &Household, o: &Outcome, lang: &str) -> ProgramResult {
+        let catalog = &self.pack.catalog;
+        let reasons = o
+            .reasons
+            .iter()
+            .map(|r| {
+                let entry = catalog.entry(lang, &r.code).or_else(|| catalog.entry(&self.pack.manifest.languages[0], &r.code));
+                let message = match entry {
+                    Some(e) => messages::render(&e.message, lang, |name| fill(r.values.get(name))),
+                    None => r.code.clone(),
+                };
+                let basis = r.basis.clone().or_else(|| entry.map(|e| e.basis.clone())).unwrap_or_default();
+                let values = r.values.iter().map(|(k, v)| (k.to_string(), script::convert::to_json(v))).collect();
+                Reason { code: r.code.clone(), message, basis, values }
+            })
+            .collect();
+        // Per-member breakdowns follow the household's member order.
+        let mut members = IndexMap::new();
+        for m in &h.members {
+            if let Some((_, v)) = o.members.iter().find(|(id, _)| *id == m.id) {
+                members.insert(m.id.clone(), script::convert::to_json(v));
+            }
+        }
+        for (id, v) in &o.members {
+            if !members.contains_key(id) {
+                members.insert(id.clone(), script::convert::to_json(v));
+            }
+        }
+        ProgramResult {
+            status: o.status.as_str(),
+            category: o.category.clone(),
+            amount: Money(o.amount),
+            period: o.period.as_str(),
+            members,
+            reasons,
+            details: o.details.iter().map(|(k, v)| (k.to_string(), script::convert::to_json(v))).collect(),
+        }
+    }
+}
+
+fn fill(v: Option<&Dynamic>) -> Option<Fill> {
+    let v = v?;
+    if let Ok(d) = v.as_decimal() {
+        return Some(Fill::Decimal(d));
+    }
+    if let Ok(i) = v.as_int() {
+        return Some(Fill::Int(i));
+    }
+    if let Ok(b) = v.as_bool() {
+        return Some(Fill::Bool(b));
+    }
+    if let Some(s) = v.read_lock::<rhai::ImmutableString>() {
+        return Some(Fill::Text(s.to_string()));
+    }
+    if let Some(a) = v.read_lock::<rhai::Array>() {
+        return Some(Fill::List(a.iter().map(|x| x.to_string()).collect()));
+    }
+    Some(Fill::Text(v.to_string()))
+}
+
+/// The parameters of policy.md §0, read through the session so the trace shows them.
+fn derive_params(s: &mut Session) -> Result<DeriveParams> {
+    let int = |s: &mut Session, n: &str| -> Result<i64> {
+        let r = s.resolve(n)?;
+        r.value.as_integer().ok_or_else(|| Error::Parameter(format!("parameter `{n}` must be an integer")))
+    };
+    let excluded = s.resolve("income.excluded_kinds")?;
+    let excluded_kinds = excluded
+        .value
+        .as_list()
+        .ok_or_else(|| Error::Parameter("parameter `income.excluded_kinds` must be a list".into()))?
+        .to_vec();
+    let work = s.resolve("income.work_cost_deduction")?;
+    let work_cost_deduction = work
+        .value
+        .as_decimal()
+        .ok_or_else(|| Error::Parameter("parameter `income.work_cost_deduction` must be a decimal".into()))?;
+    Ok(DeriveParams {
+        excluded_kinds,
+        work_cost_deduction,
+        retirement_age_male: int(s, "labor.retirement_age.male")?,
+        retirement_age_female: int(s, "labor.retirement_age.female")?,
+    })
+}
+
+fn derived_out(h: &Household, d: &Derived) -> DerivedOut {
+    DerivedOut {
+        size: d.size,
+        counted_income: Money(d.counted_income),
+        rigid_medical_deduction: Money(d.rigid_medical_deduction),
+        subsistence_income: Money(d.subsistence_income),
+        per_capita_income: Money(d.per_capita_income),
+        members: h
+            .members
+            .iter()
+            .zip(&d.members)
+            .map(|(m, dm)| {
+                (
+                    m.id.clone(),
+                    DerivedMemberOut {
+                        age: dm.age,
+                        work_capacity: dm.work_capacity.as_str(),
+                        working_age: dm.working_age,
+                        counted_income: Money(dm.counted_income),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+impl Engine {
+    /// Problems that loading does not catch: reason codes used in a script with no
+    /// message in some language, codes documented in one language only, parameters
+    /// without a value on the national default or a known region.
+    pub fn lint(&self) -> Vec<PackProblem> {
+        let pack = &*self.pack;
+        let mut problems = Vec::new();
+        let mut used = BTreeSet::new();
+        for p in &pack.programs {
+            let source = &pack.files.files[&p.file];
+            for (lineno, line) in source.lines().enumerate() {
+                let mut rest = line;
+                while let Some(i) = rest.find("reason(\"") {
+                    let after = &rest[i + 8..];
+                    let Some(end) = after.find('"') else { break };
+                    let code = &after[..end];
+                    used.insert(code.to_string());
+                    for lang in &pack.manifest.languages {
+                        if pack.catalog.entry(lang, code).is_none() {
+                            problems.push(PackProblem {
+                                file: p.file.clone(),
+                                line: Some(lineno + 1),
+                                message: format!("reason code {code} has no message in messages/{lang}.toml"),
+                            });
+                        }
+                    }
+                    rest = &after[end..];
+                }
+            }
+        }
+        let langs = &pack.manifest.languages;
+        for lang in langs {
+            let Some(m) = pack.catalog.by_lang.get(lang) else { continue };
+            let mut codes: Vec<&String> = m.keys().collect();
+            codes.sort();
+            for code in codes {
+                for other in langs {
+                    if pack.catalog.entry(other, code).is_none() {
+                        problems.push(PackProblem {
+                            file: format!("messages/{lang}.toml"),
+                            line: None,
+                            message: format!("code {code} has a {lang} message but no {other} message"),
+                        });
+                    }
+                }
+                if m[code].basis.trim().is_empty() {
+                    problems.push(PackProblem { file: format!("messages/{lang}.toml"), line: None, message: format!("code {code} has no basis") });
+                }
+            }
+        }
+        problems
+    }
+}

@@ -1,0 +1,103 @@
+//! Reason messages: per language, per reason code, a template and the legal basis.
+//! A template names the reason's values: `{per_capita_income}`.
+
+use crate::error::PackProblem;
+use crate::money::format_grouped;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageEntry {
+    pub message: String,
+    #[serde(default)]
+    pub basis: String,
+}
+
+/// language → code → entry.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub by_lang: HashMap<String, HashMap<String, MessageEntry>>,
+}
+
+/// A value to fill into a template.
+pub enum Fill {
+    Decimal(Decimal),
+    Int(i64),
+    Text(String),
+    List(Vec<String>),
+    Bool(bool),
+}
+
+impl Catalog {
+    pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, Vec<PackProblem>> {
+        let mut cat = Catalog::default();
+        let mut problems = Vec::new();
+        for (file, text) in files {
+            let lang = file.trim_start_matches("messages/").trim_end_matches(".toml").to_string();
+            match toml::from_str::<HashMap<String, MessageEntry>>(text) {
+                Ok(m) => {
+                    cat.by_lang.insert(lang, m);
+                }
+                Err(e) => problems.push(PackProblem {
+                    file: file.into(),
+                    line: e.span().map(|s| crate::params::line_of(text, s.start)),
+                    message: e.message().to_string(),
+                }),
+            }
+        }
+        if problems.is_empty() { Ok(cat) } else { Err(problems) }
+    }
+
+    pub fn entry(&self, lang: &str, code: &str) -> Option<&MessageEntry> {
+        self.by_lang.get(lang).and_then(|m| m.get(code))
+    }
+}
+
+/// Placeholders `{name}` in a template, in order.
+pub fn placeholders(template: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) => {
+                out.push(&after[..end]);
+                rest = &after[end + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// Fills a template; an unknown placeholder stays as written, so a gap is visible.
+pub fn render(template: &str, lang: &str, value: impl Fn(&str) -> Option<Fill>) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let name = &after[..end];
+        match value(name) {
+            Some(Fill::Decimal(d)) => out.push_str(&format_grouped(d)),
+            Some(Fill::Int(i)) => out.push_str(&i.to_string()),
+            Some(Fill::Text(t)) => out.push_str(&t),
+            Some(Fill::Bool(b)) => out.push_str(if b { "true" } else { "false" }),
+            Some(Fill::List(l)) => out.push_str(&l.join(if lang == "zh" { "、" } else { ", " })),
+            None => {
+                out.push('{');
+                out.push_str(name);
+                out.push('}');
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,135 @@
+//! Exact money. Amounts are `rust_decimal::Decimal` from the JSON text to the output;
+//! nothing on a money path ever passes through binary floating point.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Serialize, Serializer};
+
+/// The largest amount a household may state: one trillion yuan. Far above any real
+/// figure, far below where Decimal arithmetic in a rule could overflow.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0); // 10^12
+
+/// `round2` of the policy: half away from zero, to 0.01 yuan.
+pub fn round2(x: Decimal) -> Decimal {
+    let r = x.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    if r.is_zero() {
+        Decimal::ZERO.round_dp(2)
+    } else {
+        r
+    }
+}
+
+/// The decimal as a string with exactly two places, after `round2`.
+pub fn format2(x: Decimal) -> String {
+    let mut r = round2(x);
+    r.rescale(2);
+    r.to_string()
+}
+
+/// Like [`format2`], with thousands separators (`1,620.00`), for messages.
+pub fn format_grouped(x: Decimal) -> String {
+    let plain = format2(x);
+    let (sign, rest) = match plain.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", plain.as_str()),
+    };
+    let (int, frac) = rest.split_once('.').unwrap_or((rest, "00"));
+    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{frac}")
+}
+
+/// Parses a money amount from the text of a JSON number or string: exact, at most two
+/// decimal places (trailing zeros beyond are fine), not negative, not above
+/// [`MAX_AMOUNT`]. The error message is the part after the JSON path.
+pub fn parse_amount(text: &str) -> Result<Decimal, String> {
+    let value = parse_decimal_text(text).ok_or_else(|| format!("not a decimal amount {text:?}"))?;
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err(format!("negative amount {text:?}"));
+    }
+    if value.normalize().scale() > 2 {
+        return Err(format!("more than 2 decimal places in {text:?}"));
+    }
+    if value > MAX_AMOUNT {
+        return Err(format!("amount {text:?} is too large (at most 1000000000000)"));
+    }
+    let mut v = value.normalize();
+    v.rescale(2);
+    Ok(v)
+}
+
+/// A plain decimal (`-12.5`, `1e3`); `None` for anything else, NaN and infinities included.
+pub fn parse_decimal_text(text: &str) -> Option<Decimal> {
+    let t = text.trim();
+    if t.is_empty() || t.len() > 64 || t != text {
+        return None;
+    }
+    let ok_chars = t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
+    if !ok_chars {
+        return None;
+    }
+    if t.contains(['e', 'E']) {
+        Decimal::from_scientific(t).ok()
+    } else {
+        Decimal::from_str_exact(t).ok()
+    }
+}
+
+/// A money figure in output: serialized as a string with two places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct Money(pub Decimal);
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format2(self.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn rounds_half_away_from_zero() {
+        assert_eq!(format2(d("0.125")), "0.13");
+        assert_eq!(format2(d("0.135")), "0.14");
+        assert_eq!(format2(d("2.665")), "2.67"); // banker's would give 2.66
+        assert_eq!(format2(d("-0.125")), "-0.13");
+        assert_eq!(format2(d("-0.001")), "0.00");
+        assert_eq!(format2(d("7")), "7.00");
+    }
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(format_grouped(d("1620")), "1,620.00");
+        assert_eq!(format_grouped(d("999.5")), "999.50");
+        assert_eq!(format_grouped(d("1234567.891")), "1,234,567.89");
+        assert_eq!(format_grouped(d("-1000")), "-1,000.00");
+    }
+
+    #[test]
+    fn parses_amounts_exactly() {
+        assert_eq!(parse_amount("1800.50").unwrap().to_string(), "1800.50");
+        assert_eq!(parse_amount("0.1").unwrap().to_string(), "0.10");
+        assert_eq!(parse_amount("1e3").unwrap().to_string(), "1000.00");
+        assert_eq!(parse_amount("1.500").unwrap().to_string(), "1.50");
+        assert_eq!(parse_amount("-5").unwrap_err(), "negative amount \"-5\"");
+        assert!(parse_amount("1.005").unwrap_err().contains("more than 2 decimal places"));
+        assert!(parse_amount("NaN").unwrap_err().contains("not a decimal"));
+        assert!(parse_amount("inf").unwrap_err().contains("not a decimal"));
+        assert!(parse_amount("1e30").is_err());
+        assert!(parse_amount(" 5").is_err());
+        assert!(parse_amount("").is_err());
+        assert!(parse_amount("12abc").is_err());
+        assert_eq!(MAX_AMOUNT.to_string(), "1000000000000");
+    }
+}

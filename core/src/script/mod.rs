@@ -1,0 +1,276 @@
+//! Rhai, sandboxed: the engine every program runs in, the helpers rule authors get,
+//! and the reading of what a script returns.
+//!
+//! The sandbox: no module imports (no resolver), no `eval`, no print or debug output,
+//! no clock (`no_time`), no floating point (`no_float`: fractional literals are exact
+//! decimals), and the limits of `pack.toml` on operations, call depth, expression
+//! depth and the size of strings, arrays and maps. A script that breaks a limit fails
+//! with an error naming its program; it cannot hang or exhaust memory.
+
+pub mod convert;
+pub mod session;
+
+use crate::date::{days_before, format_date, months_before, parse_date};
+use crate::error::{Error, PackProblem};
+use crate::money::round2;
+use crate::pack::Limits;
+use rhai::packages::Package;
+use rhai::{Dynamic, EvalAltResult, Map, Position, Scope, AST, INT};
+use rust_decimal::Decimal;
+
+/// Variables every script sees; declared at compile time so that strict-variable mode
+/// catches a misspelt name when the pack is loaded, not when a household hits it.
+pub const SCRIPT_VARIABLES: &[&str] = &["household", "results"];
+
+/// Builds the sandboxed Rhai engine with the helper functions.
+pub fn sandbox(limits: &Limits) -> rhai::Engine {
+    let mut e = rhai::Engine::new_raw();
+    e.register_global_module(rhai::packages::StandardPackage::new().as_shared_module());
+    e.set_max_operations(limits.max_operations)
+        .set_max_call_levels(limits.max_call_levels)
+        .set_max_expr_depths(limits.max_expr_depth, limits.max_function_expr_depth)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_map_size)
+        .set_max_modules(0)
+        .set_max_variables(1_000)
+        .set_max_functions(1_000)
+        .set_strict_variables(true)
+        .set_fail_on_invalid_map_property(true);
+    e.disable_symbol("eval");
+    e.on_print(|_| {});
+    e.on_debug(|_, _, _| {});
+
+    e.register_fn("param", session::script_param);
+    e.register_fn("step", session::script_step);
+    e.register_fn("round2", |x: Decimal| round2(x));
+    e.register_fn("round2", |x: INT| Decimal::from(x).round_dp(2));
+    e.register_fn("reason", |code: &str| reason(code, Map::new()));
+    e.register_fn("reason", reason);
+    e.register_fn("months_before", |date: &str, n: INT| -> Result<String, Box<EvalAltResult>> {
+        let d = parse_date(date).ok_or_else(|| format!("months_before: not a date {date:?}"))?;
+        let n = u32::try_from(n).map_err(|_| format!("months_before: bad month count {n}"))?;
+        months_before(d, n).map(format_date).ok_or_else(|| "months_before: date out of range".into())
+    });
+    e.register_fn("days_before", |date: &str, n: INT| -> Result<String, Box<EvalAltResult>> {
+        let d = parse_date(date).ok_or_else(|| format!("days_before: not a date {date:?}"))?;
+        let n = u64::try_from(n).map_err(|_| format!("days_before: bad day count {n}"))?;
+        days_before(d, n).map(format_date).ok_or_else(|| "days_before: date out of range".into())
+    });
+    e
+}
+
+fn reason(code: &str, values: Map) -> Map {
+    let mut m = Map::new();
+    m.insert("code".into(), code.into());
+    m.insert("values".into(), Dynamic::from_map(values));
+    m
+}
+
+/// A scope with placeholders for the script variables, for compiling.
+pub fn compile_scope() -> Scope<'static> {
+    let mut scope = Scope::new();
+    for v in SCRIPT_VARIABLES {
+        scope.push_constant(*v, Map::new());
+    }
+    scope
+}
+
+/// Compiles one script; the problem names the file and line.
+pub fn compile(engine: &rhai::Engine, file: &str, source: &str) -> Result<AST, PackProblem> {
+    engine.compile_with_scope(&compile_scope(), source).map_err(|e| PackProblem {
+        file: file.to_string(),
+        line: e.position().line(),
+        message: e.err_type().to_string(),
+    })
+}
+
+/// Turns a Rhai runtime error into a rule error naming the program, file and limit.
+pub fn rule_error(program: &str, file: &str, err: &EvalAltResult) -> Error {
+    let line = match err.position() {
+        Position::NONE => None,
+        p => p.line(),
+    };
+    let message = match err {
+        EvalAltResult::ErrorTooManyOperations(_) => "exceeded the operations limit (limits.max_operations in pack.toml)".to_string(),
+        EvalAltResult::ErrorStackOverflow(_) => "exceeded the call depth limit (limits.max_call_levels in pack.toml)".to_string(),
+        EvalAltResult::ErrorDataTooLarge(what, _) => format!("{what} exceeded its size limit (limits in pack.toml)"),
+        EvalAltResult::ErrorTooManyModules(_) => "module imports are not allowed in rule scripts".to_string(),
+        EvalAltResult::ErrorModuleNotFound(m, _) => format!("module imports are not allowed in rule scripts (import {m:?})"),
+        other => {
+            let mut s = other.to_string();
+            if let Some(i) = s.rfind(" (line ") {
+                s.truncate(i);
+            }
+            s
+        }
+    };
+    Error::Rule { program: program.to_string(), file: file.to_string(), line, message }
+}
+
+/// The status of a program's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Eligible,
+    Ineligible,
+    Review,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Eligible => "eligible",
+            Status::Ineligible => "ineligible",
+            Status::Review => "review",
+        }
+    }
+}
+
+/// The period of a program's amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Monthly,
+    OneOff,
+    Annual,
+}
+
+impl Period {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Monthly => "monthly",
+            Period::OneOff => "one_off",
+            Period::Annual => "annual",
+        }
+    }
+}
+
+/// A reason as the script gave it, before its message is rendered.
+#[derive(Debug, Clone)]
+pub struct RawReason {
+    pub code: String,
+    pub values: Map,
+    pub basis: Option<String>,
+}
+
+/// What a program decided, read from the script's return value.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Status,
+    pub category: Option<String>,
+    /// Rounded to cents.
+    pub amount: Decimal,
+    pub period: Period,
+    pub reasons: Vec<RawReason>,
+    /// member id → breakdown, in the order the script gave (re-ordered by the engine).
+    pub members: Vec<(String, Dynamic)>,
+    pub details: Map,
+}
+
+impl Outcome {
+    /// The value later programs see in `results.<id>`.
+    pub fn to_dynamic(&self) -> Dynamic {
+        let mut m = Map::new();
+        m.insert("status".into(), self.status.as_str().into());
+        m.insert("category".into(), self.category.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+        m.insert("amount".into(), Dynamic::from_decimal(self.amount));
+        m.insert("period".into(), self.period.as_str().into());
+        let members: Map = self.members.iter().map(|(k, v)| (k.into(), v.clone())).collect();
+        m.insert("members".into(), Dynamic::from_map(members));
+        m.insert("details".into(), Dynamic::from_map(self.details.clone()));
+        Dynamic::from_map(m)
+    }
+}
+
+/// Reads a script's return value; the message says what is wrong with it.
+pub fn read_outcome(v: Dynamic) -> Result<Outcome, String> {
+    let type_name = v.type_name();
+    let mut m: Map = v
+        .try_cast::<Map>()
+        .ok_or_else(|| format!("the script must end with a result map #{{ status: ..., amount: ..., period: ..., reasons: [...] }}, it returned {type_name}"))?;
+    let text = |m: &mut Map, key: &str| -> Result<Option<String>, String> {
+        match m.remove(key) {
+            None => Ok(None),
+            Some(x) if x.is_unit() => Ok(None),
+            Some(x) => x.into_string().map(Some).map_err(|t| format!("`{key}` must be a string, found {t}")),
+        }
+    };
+    let status = match text(&mut m, "status")?.as_deref() {
+        Some("eligible") => Status::Eligible,
+        Some("ineligible") => Status::Ineligible,
+        Some("review") => Status::Review,
+        Some(other) => return Err(format!("status {other:?} is not eligible, ineligible or review")),
+        None => return Err("the result has no `status`".into()),
+    };
+    let period = match text(&mut m, "period")?.as_deref() {
+        Some("monthly") => Period::Monthly,
+        Some("one_off") => Period::OneOff,
+        Some("annual") => Period::Annual,
+        Some(other) => return Err(format!("period {other:?} is not monthly, one_off or annual")),
+        None => return Err("the result has no `period`".into()),
+    };
+    let category = text(&mut m, "category")?;
+    let amount = match m.remove("amount") {
+        None => Decimal::ZERO,
+        Some(a) => {
+            if let Ok(d) = a.as_decimal() {
+                d
+            } else if let Ok(i) = a.as_int() {
+                Decimal::from(i)
+            } else {
+                return Err(format!("`amount` must be a number, found {}", a.type_name()));
+            }
+        }
+    };
+    if amount.is_sign_negative() && !amount.is_zero() {
+        return Err(format!("`amount` is negative ({amount})"));
+    }
+    let reasons = match m.remove("reasons") {
+        None => return Err("the result has no `reasons`".into()),
+        Some(r) => {
+            let t = r.type_name();
+            let arr = r.try_cast::<rhai::Array>().ok_or_else(|| format!("`reasons` must be an array, found {t}"))?;
+            arr.into_iter().map(read_reason).collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    if reasons.is_empty() {
+        return Err("the result must give at least one reason".into());
+    }
+    let members = match m.remove("members") {
+        None => Vec::new(),
+        Some(x) if x.is_unit() => Vec::new(),
+        Some(x) => {
+            let t = x.type_name();
+            let map = x.try_cast::<Map>().ok_or_else(|| format!("`members` must be a map of member id to values, found {t}"))?;
+            map.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+        }
+    };
+    let details = match m.remove("details") {
+        None => Map::new(),
+        Some(x) if x.is_unit() => Map::new(),
+        Some(x) => {
+            let t = x.type_name();
+            x.try_cast::<Map>().ok_or_else(|| format!("`details` must be a map, found {t}"))?
+        }
+    };
+    if let Some(k) = m.keys().next() {
+        return Err(format!("unknown key `{k}` in the result (allowed: status, category, amount, period, reasons, members, details)"));
+    }
+    Ok(Outcome { status, category, amount: round2(amount), period, reasons, members, details })
+}
+
+fn read_reason(r: Dynamic) -> Result<RawReason, String> {
+    let t = r.type_name();
+    let mut m = r.try_cast::<Map>().ok_or_else(|| format!("a reason must be made with reason(code, values), found {t}"))?;
+    let code = m
+        .remove("code")
+        .and_then(|c| c.into_string().ok())
+        .ok_or("a reason has no string `code`")?;
+    let values = match m.remove("values") {
+        None => Map::new(),
+        Some(v) => v.try_cast::<Map>().ok_or("a reason's `values` must be a map")?,
+    };
+    let basis = m.remove("basis").and_then(|b| b.into_string().ok());
+    Ok(RawReason { code, values, basis })
+}

@@ -1,0 +1,1 @@
+//! Cross-surface tests live in tests/*.rs.
