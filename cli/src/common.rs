@@ -49,3 +49,13 @@ pub fn report(e: &Error) -> u8 {
     eprintln!("error: {e}");
     exit_code(e)
 }
+
+/// Writes to standard output; a closed pipe (`jiuzhu … | head`) ends quietly instead
+/// of panicking like `println!` would.
+pub fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+        std::process::exit(0);
+    }
+}

@@ -51,9 +51,9 @@ pub fn run(args: Args) -> u8 {
     match engine.evaluate_str(&text, &opts) {
         Ok(a) => {
             match args.format {
-                Format::Json if args.pretty => println!("{}", a.to_json_pretty()),
-                Format::Json => println!("{}", a.to_json()),
-                Format::Text => print!("{}", summary(&a, &args.lang)),
+                Format::Json if args.pretty => out(&(a.to_json_pretty() + "\n")),
+                Format::Json => out(&(a.to_json() + "\n")),
+                Format::Text => out(&summary(&a, &args.lang)),
             }
             OK
         }

@@ -2,6 +2,6 @@
 
 pub fn run() -> u8 {
     let schema = schemars::schema_for!(jiuzhu_core::Household);
-    println!("{}", serde_json::to_string_pretty(&schema).expect("schema serializes"));
+    crate::common::out(&(serde_json::to_string_pretty(&schema).expect("schema serializes") + "\n"));
     crate::common::OK
 }

@@ -240,8 +240,23 @@ impl Engine {
 
     /// Parses and validates without evaluating.
     pub fn read(&self, v: &serde_json::Value, opts: &Options) -> Result<Household> {
-        let as_of = self.settle_date(household::peek_as_of(v), opts)?;
-        let h = household::read_household(v, as_of).map_err(Error::Validation)?;
+        let settled = self.settle_date(household::peek_as_of(v), opts);
+        // Without a date, still validate everything else (against the latest possible
+        // date) so that the caller sees every problem at once.
+        let check_date = settled.as_ref().ok().copied().unwrap_or(chrono::NaiveDate::MAX);
+        let read = household::read_household(v, check_date);
+        let h = match (read, settled) {
+            (Ok(h), Ok(_)) => h,
+            (Ok(_), Err(e)) => return Err(e),
+            (Err(errs), Ok(_)) => return Err(Error::Validation(errs)),
+            (Err(mut errs), Err(Error::Validation(missing))) => {
+                if !errs.iter().any(|e| e.path == "as_of") && v.is_object() {
+                    errs.extend(missing);
+                }
+                return Err(Error::Validation(errs));
+            }
+            (Err(errs), Err(_)) => return Err(Error::Validation(errs)),
+        };
         self.check_region(&h.region)?;
         Ok(h)
     }

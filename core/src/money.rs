@@ -47,7 +47,13 @@ pub fn format_grouped(x: Decimal) -> String {
 /// decimal places (trailing zeros beyond are fine), not negative, not above
 /// [`MAX_AMOUNT`]. The error message is the part after the JSON path.
 pub fn parse_amount(text: &str) -> Result<Decimal, String> {
-    let value = parse_decimal_text(text).ok_or_else(|| format!("not a decimal amount {text:?}"))?;
+    let value = parse_decimal_text(text).ok_or_else(|| {
+        if looks_numeric(text) {
+            format!("amount {text:?} is too large (at most 1000000000000)")
+        } else {
+            format!("not a decimal amount {text:?}")
+        }
+    })?;
     if value.is_sign_negative() && !value.is_zero() {
         return Err(format!("negative amount {text:?}"));
     }
@@ -60,6 +66,21 @@ pub fn parse_amount(text: &str) -> Result<Decimal, String> {
     let mut v = value.normalize();
     v.rescale(2);
     Ok(v)
+}
+
+/// A JSON-style number (`-1.5e+30`) whatever its size.
+fn looks_numeric(t: &str) -> bool {
+    let t = t.strip_prefix('-').unwrap_or(t);
+    let (mant, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mant_ok = match mant.split_once('.') {
+        Some((a, b)) => digits(a) && digits(b),
+        None => digits(mant),
+    };
+    mant_ok && exp.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
 }
 
 /// A plain decimal (`-12.5`, `1e3`); `None` for anything else, NaN and infinities included.
@@ -126,7 +147,8 @@ mod tests {
         assert!(parse_amount("1.005").unwrap_err().contains("more than 2 decimal places"));
         assert!(parse_amount("NaN").unwrap_err().contains("not a decimal"));
         assert!(parse_amount("inf").unwrap_err().contains("not a decimal"));
-        assert!(parse_amount("1e30").is_err());
+        assert!(parse_amount("1e30").unwrap_err().contains("too large"));
+        assert!(parse_amount("123456789012345678901234567890").unwrap_err().contains("too large"));
         assert!(parse_amount(" 5").is_err());
         assert!(parse_amount("").is_err());
         assert!(parse_amount("12abc").is_err());

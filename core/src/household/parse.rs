@@ -218,6 +218,9 @@ impl<'a> Obj<'a> {
 
 /// The known field name nearest to a misspelt one (edit distance ≤ 2).
 fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    if let Some(k) = known.iter().find(|k| key.len() >= 4 && (k.starts_with(key) || key.starts_with(**k))) {
+        return Some(k);
+    }
     known
         .iter()
         .map(|k| (edit_distance(key, k), *k))

@@ -67,11 +67,13 @@ fn reason(code: &str, values: Map) -> Map {
     m
 }
 
-/// A scope with placeholders for the script variables, for compiling.
+/// A scope with placeholders for the script variables, for compiling. They are plain
+/// variables, not constants: the optimizer would fold a constant placeholder's fields
+/// into the compiled script.
 pub fn compile_scope() -> Scope<'static> {
     let mut scope = Scope::new();
     for v in SCRIPT_VARIABLES {
-        scope.push_constant(*v, Map::new());
+        scope.push_dynamic(*v, Dynamic::UNIT);
     }
     scope
 }
