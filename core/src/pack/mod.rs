@@ -156,7 +156,7 @@ impl Default for Limits {
             max_function_expr_depth: 32,
             max_string_size: 65_536,
             max_array_size: 10_000,
-            max_map_size: 10_000,
+            max_map_size: 2_000,
         }
     }
 }
