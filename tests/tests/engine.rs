@@ -300,7 +300,7 @@ fn english_messages_and_unknown_language() {
     let zh = e.evaluate_str(&h, &Options::default()).unwrap();
     let (m_en, m_zh) = (&en.programs["subsistence"].reasons[0], &zh.programs["subsistence"].reasons[0]);
     assert_eq!(m_en.code, m_zh.code);
-    assert!(m_en.message.is_ascii(), "{}", m_en.message);
+    assert!(!m_en.message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{}", m_en.message);
     assert!(!m_zh.message.is_ascii());
     assert!(!m_zh.basis.is_empty() && !m_en.basis.is_empty());
     let err = e.evaluate_str(&h, &Options { lang: Some("fr".into()), ..Options::default() }).unwrap_err();

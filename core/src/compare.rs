@@ -1,0 +1,289 @@
+//! Reform analysis: the same households under a baseline and a reform engine.
+//!
+//! Only *payable* amounts count: a program's amount when its status is `eligible`,
+//! else 0 (a `review` amount is a proposal). Per program, [`Comparison`] reports the
+//! recipients (households with status `eligible`) and the cost (sum of payable amounts)
+//! on each side, and how many households gained, lost or kept the same payable amount;
+//! plus the [`TOP_CHANGES`] largest changes by absolute value. A household that fails
+//! under either side counts in `errors` and nowhere else.
+//!
+//! [`Accumulator`] folds households one at a time, keeping only aggregates and the top
+//! changes, so a comparison of any population runs in bounded memory; [`compare`] (any
+//! iterator of households) and [`compare_lines`] (JSON lines) drive it in parallel
+//! chunks. Sums are exact [`Decimal`]s.
+
+use crate::batch::{self, ErrorRecord, HouseholdInput, Line, LineReader, Progress, Workers};
+use crate::money::Money;
+use crate::{Assessment, Engine, Error, Options, Result};
+use indexmap::IndexMap;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::cmp::Ordering;
+use std::io::{self, BufRead};
+
+/// How many of the largest changes a comparison keeps.
+pub const TOP_CHANGES: usize = 10;
+
+/// A figure on each side.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Sides<T> {
+    pub baseline: T,
+    pub reform: T,
+}
+
+/// One program under both sides.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProgramComparison {
+    /// Households with status `eligible`.
+    pub recipients: Sides<u64>,
+    /// Sum of payable amounts (two decimal places).
+    pub cost: Sides<Money>,
+    /// Households whose payable amount rose.
+    pub gainers: u64,
+    /// Households whose payable amount fell.
+    pub losers: u64,
+    /// Households whose payable amount stayed the same (zero on both sides included).
+    pub unchanged: u64,
+}
+
+/// One household's change in one program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub household_id: String,
+    pub program: String,
+    pub baseline: Money,
+    pub reform: Money,
+    /// `reform - baseline`.
+    pub change: Money,
+}
+
+/// The result of a comparison (serializes to the JSON `jiuzhu compare` prints).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Comparison {
+    /// Households evaluated under both sides.
+    pub households: u64,
+    /// Households (input records) that failed under either side.
+    pub errors: u64,
+    /// Baseline programs in run order, then any program only the reform has.
+    pub programs: IndexMap<String, ProgramComparison>,
+    /// The largest changes by absolute value; ties in household order, then program order.
+    pub top_changes: Vec<Change>,
+}
+
+impl Comparison {
+    /// True when no household's payable amount changed in any program.
+    pub fn no_change(&self) -> bool {
+        self.programs.values().all(|p| p.gainers == 0 && p.losers == 0)
+    }
+}
+
+/// The payable amount of a program: its amount when `eligible`, else 0 (also when the
+/// assessment has no such program).
+pub fn payable(a: &Assessment, program: &str) -> Decimal {
+    match a.programs.get(program) {
+        Some(p) if p.status == "eligible" => p.amount.0,
+        _ => Decimal::ZERO,
+    }
+}
+
+fn is_recipient(a: &Assessment, program: &str) -> bool {
+    a.programs.get(program).is_some_and(|p| p.status == "eligible")
+}
+
+struct Candidate {
+    size: Decimal,
+    household: u64,
+    program: usize,
+    change: Change,
+}
+
+impl Candidate {
+    /// Larger change first, then earlier household, then earlier program.
+    fn rank(&self, other: &Candidate) -> Ordering {
+        other.size.cmp(&self.size).then(self.household.cmp(&other.household)).then(self.program.cmp(&other.program))
+    }
+}
+
+/// A comparison built one household at a time, in input order.
+pub struct Accumulator {
+    households: u64,
+    errors: u64,
+    /// Records seen (households and errors): the household order of the tie-break.
+    seen: u64,
+    programs: IndexMap<String, ProgramComparison>,
+    top: Vec<Candidate>,
+}
+
+impl Accumulator {
+    /// Lists the baseline's programs in run order, then those only the reform has.
+    pub fn new(baseline: &Engine, reform: &Engine) -> Self {
+        let mut programs = IndexMap::new();
+        for id in baseline.program_ids().into_iter().chain(reform.program_ids()) {
+            programs.entry(id.to_string()).or_insert_with(ProgramComparison::default);
+        }
+        Accumulator { households: 0, errors: 0, seen: 0, programs, top: Vec::new() }
+    }
+
+    /// A household evaluated under both sides.
+    pub fn add(&mut self, baseline: &Assessment, reform: &Assessment) {
+        self.seen += 1;
+        self.households += 1;
+        for id in baseline.programs.keys().chain(reform.programs.keys()) {
+            if !self.programs.contains_key(id) {
+                self.programs.insert(id.clone(), ProgramComparison::default());
+            }
+        }
+        for (index, (id, p)) in self.programs.iter_mut().enumerate() {
+            let (b, r) = (payable(baseline, id), payable(reform, id));
+            p.recipients.baseline += u64::from(is_recipient(baseline, id));
+            p.recipients.reform += u64::from(is_recipient(reform, id));
+            p.cost.baseline.0 += b;
+            p.cost.reform.0 += r;
+            match r.cmp(&b) {
+                Ordering::Greater => p.gainers += 1,
+                Ordering::Less => p.losers += 1,
+                Ordering::Equal => {
+                    p.unchanged += 1;
+                    continue;
+                }
+            }
+            let candidate = Candidate {
+                size: (r - b).abs(),
+                household: self.seen,
+                program: index,
+                change: Change {
+                    household_id: baseline.household_id.clone(),
+                    program: id.clone(),
+                    baseline: Money(b),
+                    reform: Money(r),
+                    change: Money(r - b),
+                },
+            };
+            let full = self.top.len() >= TOP_CHANGES;
+            if full && self.top.last().is_some_and(|worst| candidate.rank(worst) != Ordering::Less) {
+                continue;
+            }
+            let at = self.top.partition_point(|c| c.rank(&candidate) == Ordering::Less);
+            self.top.insert(at, candidate);
+            self.top.truncate(TOP_CHANGES);
+        }
+    }
+
+    /// A household (or input record) that failed under either side.
+    pub fn add_error(&mut self) {
+        self.seen += 1;
+        self.errors += 1;
+    }
+
+    /// A household's outcome under both sides.
+    pub fn add_result(&mut self, r: &Result<(Assessment, Assessment)>) {
+        match r {
+            Ok((b, r)) => self.add(b, r),
+            Err(_) => self.add_error(),
+        }
+    }
+
+    /// The comparison so far.
+    pub fn snapshot(&self) -> Comparison {
+        Comparison {
+            households: self.households,
+            errors: self.errors,
+            programs: self.programs.clone(),
+            top_changes: self.top.iter().map(|c| c.change.clone()).collect(),
+        }
+    }
+
+    pub fn finish(self) -> Comparison {
+        Comparison {
+            households: self.households,
+            errors: self.errors,
+            programs: self.programs,
+            top_changes: self.top.into_iter().map(|c| c.change).collect(),
+        }
+    }
+}
+
+/// One household under both engines (parsed once).
+pub fn evaluate_pair(baseline: &Engine, reform: &Engine, household: &(impl HouseholdInput + ?Sized), opts: &Options) -> Result<(Assessment, Assessment)> {
+    let v = household.to_value()?;
+    batch::guarded(|| Ok((baseline.evaluate_value(&v, opts)?, reform.evaluate_value(&v, opts)?)))
+}
+
+/// Compares the households of any iterator (JSON texts or values), evaluating chunks of
+/// them in parallel on every core; memory holds one chunk, the aggregates and the top
+/// changes.
+pub fn compare<I>(baseline: &Engine, reform: &Engine, households: I, opts: &Options) -> Comparison
+where
+    I: IntoIterator,
+    I::Item: HouseholdInput + Sync,
+{
+    let workers = Workers::new(None);
+    let mut acc = Accumulator::new(baseline, reform);
+    let mut it = households.into_iter();
+    loop {
+        let chunk: Vec<I::Item> = it.by_ref().take(batch::CHUNK_LINES).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        for r in workers.map(&chunk, |h| evaluate_pair(baseline, reform, h, opts)) {
+            acc.add_result(&r);
+        }
+    }
+    acc.finish()
+}
+
+/// Compares the households of a JSON-lines input (a blank or malformed line counts as
+/// an error), in parallel chunks; `progress` is called after each chunk with the
+/// chunk's error records. Only an I/O error of the reader ends it early.
+pub fn compare_lines<R: BufRead>(
+    baseline: &Engine,
+    reform: &Engine,
+    reader: R,
+    opts: &Options,
+    threads: Option<usize>,
+    mut progress: impl FnMut(&Progress),
+) -> io::Result<Comparison> {
+    let workers = Workers::new(threads);
+    let mut lines = LineReader::new(reader);
+    let mut acc = Accumulator::new(baseline, reform);
+    let mut done = 0u64;
+    loop {
+        let chunk = lines.next_chunk(batch::CHUNK_LINES, batch::CHUNK_BYTES)?;
+        if chunk.is_empty() {
+            break;
+        }
+        let results = workers.map(&chunk, |line| pair_of_line(baseline, reform, line, opts));
+        let mut chunk_errors = Vec::new();
+        for r in results {
+            done += 1;
+            match r {
+                Ok((b, r)) => acc.add(&b, &r),
+                Err(rec) => {
+                    acc.add_error();
+                    chunk_errors.push(rec);
+                }
+            }
+        }
+        progress(&Progress { lines: done, errors: acc.errors, bytes: lines.bytes_read(), chunk_errors: &chunk_errors });
+    }
+    Ok(acc.finish())
+}
+
+fn pair_of_line(baseline: &Engine, reform: &Engine, line: &Line, opts: &Options) -> std::result::Result<(Assessment, Assessment), ErrorRecord> {
+    let text = match &line.text {
+        Ok(t) => t.as_str(),
+        Err(m) => return Err(ErrorRecord::new(line.number, None, &Error::validation("", m.clone()))),
+    };
+    let value = text.to_value().map_err(|e| ErrorRecord::new(line.number, None, &e))?;
+    let id = || batch::id_of(&value);
+    let b = batch::guarded(|| baseline.evaluate_value(&value, opts)).map_err(|e| ErrorRecord::new(line.number, id(), &e))?;
+    // An error under the reform only says so (the household itself is fine).
+    let r = batch::guarded(|| reform.evaluate_value(&value, opts)).map_err(|e| {
+        let mut rec = ErrorRecord::new(line.number, id(), &e);
+        for f in &mut rec.errors {
+            f.message = format!("under the reform: {}", f.message);
+        }
+        rec
+    })?;
+    Ok((b, r))
+}
