@@ -18,12 +18,18 @@ pub const MAX_ID_CHARS: usize = 64;
 pub const MAX_AGE: i64 = 130;
 /// Refuse documents nested deeper than any valid household could be.
 const MAX_JSON_DEPTH: usize = 64;
+/// Refuse documents larger than any valid household could be (30 members × 100 incomes
+/// of reasonable text is far below this).
+pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 
-/// Parses JSON text into a validated household. `as_of` is the assessment date already
-/// settled by the caller (argument, household, or today); it is used for the date checks.
+/// Parses JSON text into a JSON value with exact numbers, refusing empty, oversized and
+/// absurdly nested documents before the parser sees them.
 pub fn parse_household_text(text: &str) -> Result<Value, Vec<FieldError>> {
     if text.trim().is_empty() {
         return Err(vec![err("", "empty input: expected a JSON object")]);
+    }
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(vec![err("", format!("document of {} bytes is too large (at most {MAX_DOCUMENT_BYTES})", text.len()))]);
     }
     let depth = json_depth(text);
     if depth > MAX_JSON_DEPTH {

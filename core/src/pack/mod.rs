@@ -150,7 +150,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_operations: 1_000_000,
+            max_operations: 100_000,
             max_call_levels: 32,
             max_expr_depth: 64,
             max_function_expr_depth: 32,
