@@ -14,11 +14,13 @@ fi
 log "build"
 cargo build --workspace --all-targets --locked 2>&1 | tail -n 3
 
+jiuzhu="${CARGO_TARGET_DIR:-target}/debug/jiuzhu"
+
 log "check the default rule pack (load, compile, lint)"
-./target/debug/jiuzhu check rules
+"$jiuzhu" check rules
 
 log "rule-pack tests (rules/tests/*.yaml)"
-./target/debug/jiuzhu test rules | tail -n 20
+"$jiuzhu" test rules | tail -n 20
 
 log "cargo test --workspace"
 cargo test --workspace --locked 2>&1 | tee /tmp/jiuzhu-cargo-test.log | grep -E '^(test result|running|failures:|---- |thread )' || true

@@ -2,10 +2,13 @@
 //!
 //! Exit codes: 0 ok, 1 evaluation or test failures, 2 bad usage or bad input.
 
+mod batch;
 mod check;
 mod common;
+mod compare;
 mod evaluate;
 mod schema;
+mod synth;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +31,12 @@ enum Command {
     Test(test::Args),
     /// Print the JSON Schema of the household profile.
     Schema,
+    /// Evaluate households from a JSON Lines file, one output line per input line, on every core.
+    Batch(batch::Args),
+    /// Compare a population under the baseline and a reform (--set PARAM=VALUE, --reform-rules DIR).
+    Compare(compare::Args),
+    /// Write a deterministic synthetic population (JSON Lines) for demos, benchmarks and tests.
+    Synth(synth::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +53,9 @@ fn main() -> ExitCode {
         Command::Check(a) => check::run(a),
         Command::Test(a) => test::run(a),
         Command::Schema => schema::run(),
+        Command::Batch(a) => batch::run(a),
+        Command::Compare(a) => compare::run(a),
+        Command::Synth(a) => synth::run(a),
     };
     ExitCode::from(code)
 }

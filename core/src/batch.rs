@@ -29,8 +29,9 @@ use std::io::{self, BufRead, Write};
 pub const CHUNK_LINES: usize = 2048;
 /// A chunk also ends once its lines hold this many bytes.
 pub const CHUNK_BYTES: usize = 32 << 20;
-/// A longer line is not kept in memory: it becomes an error record.
-pub const MAX_LINE_BYTES: usize = 8 << 20;
+/// A longer line is not kept in memory: it becomes an error record (the limit is the
+/// one on a household document).
+pub const MAX_LINE_BYTES: usize = household::parse::MAX_DOCUMENT_BYTES;
 
 // ---------------------------------------------------------------------------------------
 // Inputs
@@ -45,7 +46,9 @@ pub trait HouseholdInput {
 
 impl HouseholdInput for str {
     fn to_value(&self) -> Result<Cow<'_, Value>> {
-        household::parse_household_text(self).map(Cow::Owned).map_err(Error::Validation)
+        household::parse_household_text(self)
+            .map(Cow::Owned)
+            .map_err(Error::Validation)
     }
 }
 
@@ -124,7 +127,9 @@ impl Workers {
         #[cfg(not(feature = "parallel"))]
         {
             let _ = threads;
-            Workers { inner: Inner::Sequential }
+            Workers {
+                inner: Inner::Sequential,
+            }
         }
     }
 
@@ -175,11 +180,18 @@ impl Engine {
     /// assert_eq!(results[0].as_ref().unwrap().household_id, "A");
     /// assert!(results[1].is_err());
     /// ```
-    pub fn evaluate_many<T>(&self, items: &[T], opts: &Options, threads: Option<usize>) -> Vec<Result<Assessment>>
+    pub fn evaluate_many<T>(
+        &self,
+        items: &[T],
+        opts: &Options,
+        threads: Option<usize>,
+    ) -> Vec<Result<Assessment>>
     where
         T: HouseholdInput + Sync,
     {
-        Workers::new(threads).map(items, |item| guarded(|| self.evaluate_value(&item.to_value()?, opts)))
+        Workers::new(threads).map(items, |item| {
+            guarded(|| self.evaluate_value(item.to_value()?.as_ref(), opts))
+        })
     }
 }
 
@@ -208,7 +220,11 @@ pub struct LineReader<R> {
 
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R) -> Self {
-        LineReader { inner, number: 0, bytes: 0 }
+        LineReader {
+            inner,
+            number: 0,
+            bytes: 0,
+        }
     }
 
     /// Bytes consumed so far (line endings included).
@@ -255,7 +271,10 @@ impl<R: BufRead> LineReader<R> {
         self.number += 1;
         let number = self.number;
         if too_long {
-            return Ok(Some(Line { number, text: Err(format!("line longer than {MAX_LINE_BYTES} bytes")) }));
+            return Ok(Some(Line {
+                number,
+                text: Err(format!("line longer than {MAX_LINE_BYTES} bytes")),
+            }));
         }
         if buf.last() == Some(&b'\r') {
             buf.pop();
@@ -263,7 +282,12 @@ impl<R: BufRead> LineReader<R> {
         if number == 1 && buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
             buf.drain(..3);
         }
-        let text = String::from_utf8(buf).map_err(|e| format!("line is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to() + 1));
+        let text = String::from_utf8(buf).map_err(|e| {
+            format!(
+                "line is not valid UTF-8 (byte {})",
+                e.utf8_error().valid_up_to() + 1
+            )
+        });
         Ok(Some(Line { number, text }))
     }
 
@@ -297,17 +321,26 @@ pub struct ErrorRecord {
 
 impl ErrorRecord {
     pub fn new(line: u64, id: Option<String>, error: &Error) -> Self {
-        ErrorRecord { line, id, errors: error.field_errors() }
+        ErrorRecord {
+            line,
+            id,
+            errors: error.field_errors(),
+        }
     }
     /// Compact JSON, one line.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| format!("{{\"line\":{},\"id\":null,\"errors\":[]}}", self.line))
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| format!("{{\"line\":{},\"id\":null,\"errors\":[]}}", self.line))
     }
 }
 
 /// Parses and evaluates one line with `evaluate`; the id is the line's `id` when it is
 /// JSON with a string there, for error records.
-pub fn evaluate_line(engine: &Engine, line: &Line, opts: &Options) -> (Option<String>, Result<Assessment>) {
+pub fn evaluate_line(
+    engine: &Engine,
+    line: &Line,
+    opts: &Options,
+) -> (Option<String>, Result<Assessment>) {
     let text = match &line.text {
         Ok(t) => t,
         Err(m) => return (None, Err(Error::validation("", m.clone()))),
@@ -353,8 +386,15 @@ pub struct BatchSummary {
 impl BatchSummary {
     /// An empty summary listing the engine's programs in run order.
     pub fn new(engine: &Engine) -> Self {
-        let programs = engine.program_ids().into_iter().map(|p| (p.to_string(), ProgramSummary::default())).collect();
-        BatchSummary { programs, ..Default::default() }
+        let programs = engine
+            .program_ids()
+            .into_iter()
+            .map(|p| (p.to_string(), ProgramSummary::default()))
+            .collect();
+        BatchSummary {
+            programs,
+            ..Default::default()
+        }
     }
 
     pub fn add(&mut self, a: &Assessment) {
@@ -419,16 +459,17 @@ where
         if chunk.is_empty() {
             break;
         }
+        // Serializing is part of the parallel work; the summary is folded in order.
         let results = workers.map(&chunk, |line| match evaluate_line(engine, line, opts) {
-            (_, Ok(a)) => Ok(a),
+            (_, Ok(a)) => Ok((a.to_json(), a)),
             (id, Err(e)) => Err(ErrorRecord::new(line.number, id, &e)),
         });
         out.clear();
         let mut chunk_errors = Vec::new();
         for r in results {
             match r {
-                Ok(a) => {
-                    out.push_str(&a.to_json());
+                Ok((json, a)) => {
+                    out.push_str(&json);
                     summary.add(&a);
                 }
                 Err(rec) => {
@@ -440,7 +481,12 @@ where
             out.push('\n');
         }
         writer.write_all(out.as_bytes())?;
-        progress(&Progress { lines: summary.records, errors: summary.errors, bytes: lines.bytes_read(), chunk_errors: &chunk_errors });
+        progress(&Progress {
+            lines: summary.records,
+            errors: summary.errors,
+            bytes: lines.bytes_read(),
+            chunk_errors: &chunk_errors,
+        });
     }
     writer.flush()?;
     Ok(summary)
@@ -465,11 +511,20 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0].text.as_deref(), Ok("a"));
         assert_eq!(lines[1].text.as_deref(), Ok(""));
-        assert_eq!(lines[2], Line { number: 3, text: Ok("b".into()) });
+        assert_eq!(
+            lines[2],
+            Line {
+                number: 3,
+                text: Ok("b".into())
+            }
+        );
         assert!(read_all(b"").is_empty());
         assert_eq!(read_all(b"x\n").len(), 1);
         let bad = read_all(b"ok\n\xff\xfe\n");
-        assert_eq!(bad[1].text, Err("line is not valid UTF-8 (byte 1)".to_string()));
+        assert_eq!(
+            bad[1].text,
+            Err("line is not valid UTF-8 (byte 1)".to_string())
+        );
     }
 
     #[test]
@@ -498,7 +553,10 @@ mod tests {
         let items: Vec<u32> = (0..1000).collect();
         for threads in [None, Some(1), Some(3)] {
             let w = Workers::new(threads);
-            assert_eq!(w.map(&items, |x| x * 2), items.iter().map(|x| x * 2).collect::<Vec<_>>());
+            assert_eq!(
+                w.map(&items, |x| x * 2),
+                items.iter().map(|x| x * 2).collect::<Vec<_>>()
+            );
         }
     }
 

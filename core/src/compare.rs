@@ -73,7 +73,9 @@ pub struct Comparison {
 impl Comparison {
     /// True when no household's payable amount changed in any program.
     pub fn no_change(&self) -> bool {
-        self.programs.values().all(|p| p.gainers == 0 && p.losers == 0)
+        self.programs
+            .values()
+            .all(|p| p.gainers == 0 && p.losers == 0)
     }
 }
 
@@ -87,7 +89,9 @@ pub fn payable(a: &Assessment, program: &str) -> Decimal {
 }
 
 fn is_recipient(a: &Assessment, program: &str) -> bool {
-    a.programs.get(program).is_some_and(|p| p.status == "eligible")
+    a.programs
+        .get(program)
+        .is_some_and(|p| p.status == "eligible")
 }
 
 struct Candidate {
@@ -100,7 +104,11 @@ struct Candidate {
 impl Candidate {
     /// Larger change first, then earlier household, then earlier program.
     fn rank(&self, other: &Candidate) -> Ordering {
-        other.size.cmp(&self.size).then(self.household.cmp(&other.household)).then(self.program.cmp(&other.program))
+        other
+            .size
+            .cmp(&self.size)
+            .then(self.household.cmp(&other.household))
+            .then(self.program.cmp(&other.program))
     }
 }
 
@@ -118,10 +126,22 @@ impl Accumulator {
     /// Lists the baseline's programs in run order, then those only the reform has.
     pub fn new(baseline: &Engine, reform: &Engine) -> Self {
         let mut programs = IndexMap::new();
-        for id in baseline.program_ids().into_iter().chain(reform.program_ids()) {
-            programs.entry(id.to_string()).or_insert_with(ProgramComparison::default);
+        for id in baseline
+            .program_ids()
+            .into_iter()
+            .chain(reform.program_ids())
+        {
+            programs
+                .entry(id.to_string())
+                .or_insert_with(ProgramComparison::default);
         }
-        Accumulator { households: 0, errors: 0, seen: 0, programs, top: Vec::new() }
+        Accumulator {
+            households: 0,
+            errors: 0,
+            seen: 0,
+            programs,
+            top: Vec::new(),
+        }
     }
 
     /// A household evaluated under both sides.
@@ -130,7 +150,8 @@ impl Accumulator {
         self.households += 1;
         for id in baseline.programs.keys().chain(reform.programs.keys()) {
             if !self.programs.contains_key(id) {
-                self.programs.insert(id.clone(), ProgramComparison::default());
+                self.programs
+                    .insert(id.clone(), ProgramComparison::default());
             }
         }
         for (index, (id, p)) in self.programs.iter_mut().enumerate() {
@@ -160,10 +181,17 @@ impl Accumulator {
                 },
             };
             let full = self.top.len() >= TOP_CHANGES;
-            if full && self.top.last().is_some_and(|worst| candidate.rank(worst) != Ordering::Less) {
+            if full
+                && self
+                    .top
+                    .last()
+                    .is_some_and(|worst| candidate.rank(worst) != Ordering::Less)
+            {
                 continue;
             }
-            let at = self.top.partition_point(|c| c.rank(&candidate) == Ordering::Less);
+            let at = self
+                .top
+                .partition_point(|c| c.rank(&candidate) == Ordering::Less);
             self.top.insert(at, candidate);
             self.top.truncate(TOP_CHANGES);
         }
@@ -204,9 +232,19 @@ impl Accumulator {
 }
 
 /// One household under both engines (parsed once).
-pub fn evaluate_pair(baseline: &Engine, reform: &Engine, household: &(impl HouseholdInput + ?Sized), opts: &Options) -> Result<(Assessment, Assessment)> {
+pub fn evaluate_pair(
+    baseline: &Engine,
+    reform: &Engine,
+    household: &(impl HouseholdInput + ?Sized),
+    opts: &Options,
+) -> Result<(Assessment, Assessment)> {
     let v = household.to_value()?;
-    batch::guarded(|| Ok((baseline.evaluate_value(&v, opts)?, reform.evaluate_value(&v, opts)?)))
+    batch::guarded(|| {
+        Ok((
+            baseline.evaluate_value(&v, opts)?,
+            reform.evaluate_value(&v, opts)?,
+        ))
+    })
 }
 
 /// Compares the households of any iterator (JSON texts or values), evaluating chunks of
@@ -264,19 +302,38 @@ pub fn compare_lines<R: BufRead>(
                 }
             }
         }
-        progress(&Progress { lines: done, errors: acc.errors, bytes: lines.bytes_read(), chunk_errors: &chunk_errors });
+        progress(&Progress {
+            lines: done,
+            errors: acc.errors,
+            bytes: lines.bytes_read(),
+            chunk_errors: &chunk_errors,
+        });
     }
     Ok(acc.finish())
 }
 
-fn pair_of_line(baseline: &Engine, reform: &Engine, line: &Line, opts: &Options) -> std::result::Result<(Assessment, Assessment), ErrorRecord> {
+fn pair_of_line(
+    baseline: &Engine,
+    reform: &Engine,
+    line: &Line,
+    opts: &Options,
+) -> std::result::Result<(Assessment, Assessment), ErrorRecord> {
     let text = match &line.text {
         Ok(t) => t.as_str(),
-        Err(m) => return Err(ErrorRecord::new(line.number, None, &Error::validation("", m.clone()))),
+        Err(m) => {
+            return Err(ErrorRecord::new(
+                line.number,
+                None,
+                &Error::validation("", m.clone()),
+            ))
+        }
     };
-    let value = text.to_value().map_err(|e| ErrorRecord::new(line.number, None, &e))?;
+    let value = text
+        .to_value()
+        .map_err(|e| ErrorRecord::new(line.number, None, &e))?;
     let id = || batch::id_of(&value);
-    let b = batch::guarded(|| baseline.evaluate_value(&value, opts)).map_err(|e| ErrorRecord::new(line.number, id(), &e))?;
+    let b = batch::guarded(|| baseline.evaluate_value(&value, opts))
+        .map_err(|e| ErrorRecord::new(line.number, id(), &e))?;
     // An error under the reform only says so (the household itself is fine).
     let r = batch::guarded(|| reform.evaluate_value(&value, opts)).map_err(|e| {
         let mut rec = ErrorRecord::new(line.number, id(), &e);

@@ -33,6 +33,8 @@
 //! the reasons' text.
 
 pub mod assessment;
+pub mod batch;
+pub mod compare;
 pub mod date;
 pub mod error;
 pub mod household;
@@ -41,6 +43,7 @@ pub mod money;
 pub mod pack;
 pub mod params;
 pub mod script;
+pub mod synth;
 pub mod testing;
 
 pub use assessment::{Assessment, ProgramResult, Reason, Totals, TraceEntry};
@@ -374,7 +377,7 @@ impl Engine {
             .map(|r| {
                 let entry = catalog.entry(lang, &r.code).or_else(|| catalog.entry(&self.pack.manifest.languages[0], &r.code));
                 let message = match entry {
-                    Some(e) => messages::render(&e.message, lang, |name| fill(r.values.get(name))),
+                    Some(e) => messages::render(&e.message, lang, catalog.words.get(lang), |name| fill(r.values.get(name))),
                     None => r.code.clone(),
                 };
                 let basis = r.basis.clone().or_else(|| entry.map(|e| e.basis.clone())).unwrap_or_default();

@@ -15,10 +15,23 @@ pub struct MessageEntry {
     pub basis: String,
 }
 
-/// language → code → entry.
+/// language → code → entry, plus per language the words that translate the values a
+/// script reports as identifiers (`minor` → 未成年人) when they fill a message.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub by_lang: HashMap<String, HashMap<String, MessageEntry>>,
+    pub words: HashMap<String, HashMap<String, String>>,
+}
+
+/// The table of value words in a messages file.
+pub const WORDS_TABLE: &str = "_words";
+
+#[derive(Deserialize)]
+struct MessagesFile {
+    #[serde(rename = "_words", default)]
+    words: HashMap<String, String>,
+    #[serde(flatten)]
+    codes: HashMap<String, MessageEntry>,
 }
 
 /// A value to fill into a template.
@@ -36,9 +49,10 @@ impl Catalog {
         let mut problems = Vec::new();
         for (file, text) in files {
             let lang = file.trim_start_matches("messages/").trim_end_matches(".toml").to_string();
-            match toml::from_str::<HashMap<String, MessageEntry>>(text) {
+            match toml::from_str::<MessagesFile>(text) {
                 Ok(m) => {
-                    cat.by_lang.insert(lang, m);
+                    cat.words.insert(lang.clone(), m.words);
+                    cat.by_lang.insert(lang, m.codes);
                 }
                 Err(e) => problems.push(PackProblem {
                     file: file.into(),
@@ -73,7 +87,9 @@ pub fn placeholders(template: &str) -> Vec<&str> {
 }
 
 /// Fills a template; an unknown placeholder stays as written, so a gap is visible.
-pub fn render(template: &str, lang: &str, value: impl Fn(&str) -> Option<Fill>) -> String {
+/// Text values found in `words` are translated.
+pub fn render(template: &str, lang: &str, words: Option<&HashMap<String, String>>, value: impl Fn(&str) -> Option<Fill>) -> String {
+    let word = |t: &str| -> String { words.and_then(|w| w.get(t)).cloned().unwrap_or_else(|| t.to_string()) };
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -87,9 +103,12 @@ pub fn render(template: &str, lang: &str, value: impl Fn(&str) -> Option<Fill>) 
         match value(name) {
             Some(Fill::Decimal(d)) => out.push_str(&format_grouped(d)),
             Some(Fill::Int(i)) => out.push_str(&i.to_string()),
-            Some(Fill::Text(t)) => out.push_str(&t),
+            Some(Fill::Text(t)) => out.push_str(&word(&t)),
             Some(Fill::Bool(b)) => out.push_str(if b { "true" } else { "false" }),
-            Some(Fill::List(l)) => out.push_str(&l.join(if lang == "zh" { "、" } else { ", " })),
+            Some(Fill::List(l)) => {
+                let items: Vec<String> = l.iter().map(|x| word(x)).collect();
+                out.push_str(&items.join(if lang == "zh" { "、" } else { ", " }))
+            }
             None => {
                 out.push('{');
                 out.push_str(name);

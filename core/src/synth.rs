@@ -38,7 +38,9 @@ pub const DEFAULT_SEED: u64 = 42;
 /// The default assessment date of `jiuzhu synth`.
 pub const DEFAULT_AS_OF: &str = "2025-03-01";
 /// The regions of a population when no region is asked (those the pack covers are used).
-pub const REGIONS: &[&str] = &["110000", "110105", "110108", "310000", "310115", "440100", "440106", "410100", "410102"];
+pub const REGIONS: &[&str] = &[
+    "110000", "110105", "110108", "310000", "310115", "440100", "440106", "410100", "410102",
+];
 
 // ---------------------------------------------------------------------------------------
 // The generator
@@ -135,13 +137,35 @@ struct Place {
 
 fn local(engine: &Engine, code: &str, as_of: Date, area: Area) -> Result<Local> {
     let chain = region_chain(code);
-    let get = |name: &str| params::lookup(engine.parameters(), engine.overrides(), name, &chain, as_of, area).ok().map(|r| r.value);
-    let dec = |name: &str, default: i64| get(name).and_then(|v| v.as_decimal()).unwrap_or(Decimal::from(default));
+    let get = |name: &str| {
+        params::lookup(
+            engine.parameters(),
+            engine.overrides(),
+            name,
+            &chain,
+            as_of,
+            area,
+        )
+        .ok()
+        .map(|r| r.value)
+    };
+    let dec = |name: &str, default: i64| {
+        get(name)
+            .and_then(|v| v.as_decimal())
+            .unwrap_or(Decimal::from(default))
+    };
     let int = |name: &str, default: i64| get(name).and_then(|v| v.as_integer()).unwrap_or(default);
-    let standard = params::lookup(engine.parameters(), engine.overrides(), "subsistence.standard", &chain, as_of, area)?
-        .value
-        .as_decimal()
-        .ok_or_else(|| Error::Parameter("parameter `subsistence.standard` must be a decimal".into()))?;
+    let standard = params::lookup(
+        engine.parameters(),
+        engine.overrides(),
+        "subsistence.standard",
+        &chain,
+        as_of,
+        area,
+    )?
+    .value
+    .as_decimal()
+    .ok_or_else(|| Error::Parameter("parameter `subsistence.standard` must be a decimal".into()))?;
     let excluded = match get("income.excluded_kinds") {
         Some(ParamValue::List(l)) => l.iter().filter_map(|k| IncomeKind::parse(k)).collect(),
         _ => Vec::new(),
@@ -161,7 +185,11 @@ fn local(engine: &Engine, code: &str, as_of: Date, area: Area) -> Result<Local> 
 }
 
 fn place(engine: &Engine, code: &str, as_of: Date) -> Result<Place> {
-    Ok(Place { code: code.to_string(), urban: local(engine, code, as_of, Area::Urban)?, rural: local(engine, code, as_of, Area::Rural)? })
+    Ok(Place {
+        code: code.to_string(),
+        urban: local(engine, code, as_of, Area::Urban)?,
+        rural: local(engine, code, as_of, Area::Rural)?,
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -171,13 +199,28 @@ fn place(engine: &Engine, code: &str, as_of: Date) -> Result<Place> {
 /// `n` synthetic households as JSON lines (see the module documentation). `region`:
 /// only that region (it must be covered by the pack on `as_of`); `None`: the regions
 /// of [`REGIONS`] the pack covers.
-pub fn synth(engine: &Engine, n: usize, seed: u64, region: Option<&str>, as_of: Date) -> Result<Synth> {
+pub fn synth(
+    engine: &Engine,
+    n: usize,
+    seed: u64,
+    region: Option<&str>,
+    as_of: Date,
+) -> Result<Synth> {
     let places = match region {
         Some(code) => {
             if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(Error::Usage(format!("region {code:?} is not a 6-digit administrative division code")));
+                return Err(Error::Usage(format!(
+                    "region {code:?} is not a 6-digit administrative division code"
+                )));
             }
-            let known = || engine.regions().iter().cloned().collect::<Vec<_>>().join(", ");
+            let known = || {
+                engine
+                    .regions()
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             match place(engine, code, as_of) {
                 Ok(p) => vec![p],
                 Err(e) => {
@@ -190,9 +233,16 @@ pub fn synth(engine: &Engine, n: usize, seed: u64, region: Option<&str>, as_of: 
             }
         }
         None => {
-            let mut places: Vec<Place> = REGIONS.iter().filter_map(|c| place(engine, c, as_of).ok()).collect();
+            let mut places: Vec<Place> = REGIONS
+                .iter()
+                .filter_map(|c| place(engine, c, as_of).ok())
+                .collect();
             if places.is_empty() {
-                places = engine.regions().iter().filter_map(|c| place(engine, c, as_of).ok()).collect();
+                places = engine
+                    .regions()
+                    .iter()
+                    .filter_map(|c| place(engine, c, as_of).ok())
+                    .collect();
             }
             if places.is_empty() {
                 return Err(Error::Usage(format!(
@@ -203,7 +253,13 @@ pub fn synth(engine: &Engine, n: usize, seed: u64, region: Option<&str>, as_of: 
             places
         }
     };
-    Ok(Synth { places, as_of, seed, n, next: 0 })
+    Ok(Synth {
+        places,
+        as_of,
+        seed,
+        n,
+        next: 0,
+    })
 }
 
 /// The iterator [`synth`] returns: one compact JSON household per item (no newline).
@@ -269,7 +325,11 @@ fn yuan(y: i64) -> Amount {
 
 /// Whole cents of a non-negative decimal, rounded down.
 fn to_cents(d: Decimal) -> i64 {
-    (d * Decimal::ONE_HUNDRED).round_dp_with_strategy(0, RoundingStrategy::ToZero).to_i64().unwrap_or(0).max(0)
+    (d * Decimal::ONE_HUNDRED)
+        .round_dp_with_strategy(0, RoundingStrategy::ToZero)
+        .to_i64()
+        .unwrap_or(0)
+        .max(0)
 }
 
 /// The decimal as an amount when it is a whole number of cents.
@@ -283,37 +343,42 @@ fn exact_amount(d: Decimal) -> Option<Amount> {
 }
 
 fn sub_months(d: Date, m: i64) -> Date {
-    d.checked_sub_months(Months::new(m.clamp(0, 12_000) as u32)).unwrap_or(d)
+    d.checked_sub_months(Months::new(m.clamp(0, 12_000) as u32))
+        .unwrap_or(d)
 }
 
 fn sub_days(d: Date, n: i64) -> Date {
     d.checked_sub_days(Days::new(n.max(0) as u64)).unwrap_or(d)
 }
 
-const LEVELS: [StudentLevel; 9] = [
-    StudentLevel::Preschool,
-    StudentLevel::Primary,
-    StudentLevel::JuniorSecondary,
-    StudentLevel::SeniorHigh,
-    StudentLevel::SecondaryVocational,
-    StudentLevel::JuniorCollege,
-    StudentLevel::Undergraduate,
-    StudentLevel::Masters,
-    StudentLevel::Doctoral,
-];
-
 impl Synth {
     /// Household `index` (0-based) of the population.
     pub fn household(&self, index: usize) -> Household {
         let mut r = SplitMix64::new(household_seed(self.seed, index as u64));
-        let place = if self.places.len() == 1 { &self.places[0] } else { r.pick(&self.places) };
-        let area = if r.chance(250) { Area::Rural } else { Area::Urban };
+        let place = if self.places.len() == 1 {
+            &self.places[0]
+        } else {
+            r.pick(&self.places)
+        };
+        let area = if r.chance(250) {
+            Area::Rural
+        } else {
+            Area::Urban
+        };
         let loc = match area {
             Area::Urban => &place.urban,
             Area::Rural => &place.rural,
         };
-        let band = [Band::Below, Band::Marginal, Band::AtStandard, Band::AtMarginalLine, Band::Above][r.weighted(&[200, 150, 15, 15, 620])];
+        let band = [
+            Band::Below,
+            Band::Marginal,
+            Band::AtStandard,
+            Band::AtMarginalLine,
+            Band::Above,
+        ][r.weighted(&[200, 150, 15, 15, 620])];
         let poor = matches!(band, Band::Below);
+        // Households near the line hold few assets; those above it more.
+        let modest = !matches!(band, Band::Above);
         let size = 1 + r.weighted(&[20, 25, 25, 15, 10, 5]);
         let people = compose(&mut r, size, poor);
         let as_of = self.as_of;
@@ -327,7 +392,9 @@ impl Synth {
             slots.push(slot);
         }
         let n = members.len() as i64;
-        let medical_need = members.iter().any(|m| m.disability_grade.is_some() || m.serious_illness);
+        let medical_need = members
+            .iter()
+            .any(|m| m.disability_grade.is_some() || m.serious_illness);
         let has_student = members.iter().any(|m| m.student.is_some());
 
         // Rigid expenses (the medical one is deducted from income when there is a need).
@@ -337,10 +404,18 @@ impl Synth {
             } else if r.chance(150) {
                 yuan(r.range(50, 800))
             } else {
-                Amount::default()
+                yuan(0)
             },
-            education: if has_student && r.chance(500) { yuan(r.range(100, 1500)) } else { Amount::default() },
-            other: if r.chance(100) { yuan(r.range(50, 1000)) } else { Amount::default() },
+            education: if has_student && r.chance(500) {
+                yuan(r.range(100, 1500))
+            } else {
+                yuan(0)
+            },
+            other: if r.chance(100) {
+                yuan(r.range(50, 1000))
+            } else {
+                yuan(0)
+            },
         };
 
         // Counted income I_sub, placed in the band, then I before the rigid medical deduction.
@@ -351,15 +426,25 @@ impl Synth {
                 let u = if r.chance(120) { 0 } else { r.range(1, 999) };
                 cents(to_cents(s * nd * Decimal::from(u) / Decimal::from(1000)))
             }
-            Band::Marginal => cents(to_cents(s * nd + (line - s).max(Decimal::ZERO) * nd * Decimal::from(r.range(1, 999)) / Decimal::from(1000))),
+            Band::Marginal => cents(to_cents(
+                s * nd
+                    + (line - s).max(Decimal::ZERO) * nd * Decimal::from(r.range(1, 999))
+                        / Decimal::from(1000),
+            )),
             Band::AtStandard => s * nd,
             Band::AtMarginalLine => exact_amount(line * nd).map(|a| a.0).unwrap_or(s * nd),
             Band::Above => {
                 let x = r.below(8000) as i64;
-                cents(to_cents(line * nd + s * nd * Decimal::from(1 + x * x / 4000) / Decimal::from(1000)))
+                cents(to_cents(
+                    line * nd + s * nd * Decimal::from(1 + x * x / 4000) / Decimal::from(1000),
+                ))
             }
         };
-        let deduction = if medical_need { expenses.medical.0 } else { Decimal::ZERO };
+        let deduction = if medical_need {
+            expenses.medical.0
+        } else {
+            Decimal::ZERO
+        };
         let mut total = to_cents(i_sub + deduction);
         if i_sub.is_zero() && !deduction.is_zero() {
             // Any income up to the deduction leaves I_sub at zero.
@@ -372,10 +457,21 @@ impl Synth {
             slots[0] = if head_old {
                 Slot::Unearned(IncomeKind::Pension)
             } else {
-                Slot::Unearned([IncomeKind::Transfer, IncomeKind::Property, IncomeKind::Support, IncomeKind::Other][r.weighted(&[40, 25, 20, 15])])
+                Slot::Unearned(
+                    [
+                        IncomeKind::Transfer,
+                        IncomeKind::Property,
+                        IncomeKind::Support,
+                        IncomeKind::Other,
+                    ][r.weighted(&[40, 25, 20, 15])],
+                )
             };
         }
-        let shares = split(&mut r, total, slots.iter().filter(|s| **s != Slot::None).count());
+        let shares = split(
+            &mut r,
+            total,
+            slots.iter().filter(|s| **s != Slot::None).count(),
+        );
         let mut shares = shares.into_iter();
         let work_cost = to_cents(loc.work_cost);
         for (m, slot) in members.iter_mut().zip(&slots) {
@@ -384,28 +480,55 @@ impl Synth {
                 _ => shares.next().unwrap_or(0),
             };
             match *slot {
-                Slot::Earned(kind) if share > 0 => m.incomes.push(Income { kind, monthly: Amount(cents(share + work_cost)) }),
+                Slot::Earned(kind) if share > 0 => m.incomes.push(Income {
+                    kind,
+                    monthly: Amount(cents(share + work_cost)),
+                }),
                 // Earnings within the work-cost deduction count as nothing.
-                Slot::Earned(kind) if work_cost > 0 && r.chance(250) => {
-                    m.incomes.push(Income { kind, monthly: Amount(cents(r.range(1, work_cost))) })
-                }
-                Slot::Unearned(kind) if share > 0 => m.incomes.push(Income { kind, monthly: Amount(cents(share)) }),
+                Slot::Earned(kind) if work_cost > 0 && r.chance(250) => m.incomes.push(Income {
+                    kind,
+                    monthly: Amount(cents(r.range(1, work_cost))),
+                }),
+                Slot::Unearned(kind) if share > 0 => m.incomes.push(Income {
+                    kind,
+                    monthly: Amount(cents(share)),
+                }),
                 _ => {}
             }
         }
 
         // History: on dibao already, or leaving it (phase-out around its window).
-        let earning = members.iter().any(|m| m.incomes.iter().any(|i| matches!(i.kind, IncomeKind::Wage | IncomeKind::Business) && i.monthly.0 > Decimal::ZERO));
-        let mut history = History { temporary_aid_grants_12m: [0, 1, 2, 3][r.weighted(&[850, 90, 40, 20])], ..Default::default() };
+        let earning = members.iter().any(|m| {
+            m.incomes.iter().any(|i| {
+                matches!(i.kind, IncomeKind::Wage | IncomeKind::Business)
+                    && i.monthly.0 > Decimal::ZERO
+            })
+        });
+        let mut history = History {
+            temporary_aid_grants_12m: [0, 1, 2, 3][r.weighted(&[850, 90, 40, 20])],
+            ..Default::default()
+        };
         let last_amount = |r: &mut SplitMix64| {
-            r.chance(850).then(|| Amount(cents(to_cents(s * nd * Decimal::from(r.range(10, 100)) / Decimal::from(100)).max(5000))))
+            r.chance(850).then(|| {
+                Amount(cents(
+                    to_cents(s * nd * Decimal::from(r.range(10, 100)) / Decimal::from(100))
+                        .max(5000),
+                ))
+            })
         };
         if poor && r.chance(350) {
             history.subsistence_since = Some(IsoDate(sub_months(as_of, r.range(1, 96))));
             history.subsistence_last_amount = last_amount(&mut r);
             if r.chance(500) {
-                if let Some(k) = loc.excluded.iter().find(|k| **k == IncomeKind::SocialAssistance) {
-                    members[0].incomes.push(Income { kind: *k, monthly: yuan(r.range(50, 500)) });
+                if let Some(k) = loc
+                    .excluded
+                    .iter()
+                    .find(|k| **k == IncomeKind::SocialAssistance)
+                {
+                    members[0].incomes.push(Income {
+                        kind: *k,
+                        monthly: yuan(r.range(50, 500)),
+                    });
                 }
             }
         } else if !poor && earning && r.chance(150) {
@@ -416,7 +539,10 @@ impl Synth {
                 1 => sub_months(as_of, r.range(1, (window - 1).max(1))),
                 2 => sub_months(as_of, window),
                 3 => sub_days(sub_months(as_of, window), 1),
-                4 => sub_days(sub_months(as_of, window), -1),
+                4 => sub_months(as_of, window)
+                    .checked_add_days(Days::new(1))
+                    .unwrap_or(as_of)
+                    .min(as_of),
                 5 => sub_months(as_of, window + 1),
                 _ => sub_months(as_of, window + r.range(2, 12)),
             };
@@ -428,10 +554,13 @@ impl Synth {
         if !loc.excluded.is_empty() && r.chance(100) {
             let who = r.below(members.len() as u64) as usize;
             let kind = *r.pick(&loc.excluded);
-            members[who].incomes.push(Income { kind, monthly: yuan(r.range(50, 800)) });
+            members[who].incomes.push(Income {
+                kind,
+                monthly: yuan(r.range(50, 800)),
+            });
         }
 
-        let assets = self.assets(&mut r, loc, n, poor, medical_need);
+        let assets = self.assets(&mut r, loc, n, modest, medical_need);
         let events = self.events(&mut r, loc);
 
         Household {
@@ -447,7 +576,14 @@ impl Synth {
         }
     }
 
-    fn member(&self, r: &mut SplitMix64, loc: &Local, i: usize, p: &Person, poor: bool) -> (Member, Slot) {
+    fn member(
+        &self,
+        r: &mut SplitMix64,
+        loc: &Local,
+        i: usize,
+        p: &Person,
+        poor: bool,
+    ) -> (Member, Slot) {
         let as_of = self.as_of;
         let age = p.age;
         let retire = retirement(loc, p.sex);
@@ -455,13 +591,21 @@ impl Synth {
             let back = if r.chance(30) { 0 } else { r.range(0, 364) };
             sub_days(sub_months(as_of, age * 12), back)
         };
-        let disability_grade = r.chance(150).then(|| [1u8, 2, 3, 4][r.weighted(&[20, 25, 30, 25])]);
+        let disability_grade = r
+            .chance(150)
+            .then(|| [1u8, 2, 3, 4][r.weighted(&[20, 25, 30, 25])]);
         let serious_illness = r.chance(match age {
             a if a >= 60 => 100,
             a if a >= 18 => 40,
             _ => 15,
         });
-        let work_capacity = r.chance(40).then(|| *r.pick(&[WorkCapacity::Full, WorkCapacity::Partial, WorkCapacity::None]));
+        let work_capacity = r.chance(40).then(|| {
+            *r.pick(&[
+                WorkCapacity::Full,
+                WorkCapacity::Partial,
+                WorkCapacity::None,
+            ])
+        });
         let capacity = work_capacity.unwrap_or(match disability_grade {
             Some(1 | 2) => WorkCapacity::None,
             _ if serious_illness || age < 16 || age >= retire => WorkCapacity::None,
@@ -478,51 +622,100 @@ impl Synth {
                 (_, true) => &[25, 25, 35, 15],
                 (_, false) => &[65, 15, 10, 10],
             };
-            Some([EmploymentStatus::Employed, EmploymentStatus::Flexible, EmploymentStatus::Unemployed, EmploymentStatus::NotInLaborForce][r.weighted(weights)])
+            Some(
+                [
+                    EmploymentStatus::Employed,
+                    EmploymentStatus::Flexible,
+                    EmploymentStatus::Unemployed,
+                    EmploymentStatus::NotInLaborForce,
+                ][r.weighted(weights)],
+            )
         } else {
-            Some([EmploymentStatus::Retired, EmploymentStatus::NotInLaborForce, EmploymentStatus::Flexible][r.weighted(&[80, 12, 8])])
+            Some(
+                [
+                    EmploymentStatus::Retired,
+                    EmploymentStatus::NotInLaborForce,
+                    EmploymentStatus::Flexible,
+                ][r.weighted(&[80, 12, 8])],
+            )
         };
         let employment = status.map(|status| {
             let (mut months, mut refused) = (0, 0);
             if status == EmploymentStatus::Unemployed {
-                months = if r.chance(100) { 12 } else { r.range(0, 36) as u32 };
+                months = if r.chance(100) {
+                    12
+                } else {
+                    r.range(0, 36) as u32
+                };
             }
-            if matches!(status, EmploymentStatus::Unemployed | EmploymentStatus::Flexible) && capacity == WorkCapacity::Full {
+            if matches!(
+                status,
+                EmploymentStatus::Unemployed | EmploymentStatus::Flexible
+            ) && capacity == WorkCapacity::Full
+            {
                 let limit = loc.refusal_limit.max(1);
-                refused = [0, 1, limit - 1, limit, limit + 1][r.weighted(&[880, 40, 30, 35, 15])].clamp(0, 100) as u32;
+                refused = [0, 1, limit - 1, limit, limit + 1][r.weighted(&[880, 40, 30, 35, 15])]
+                    .clamp(0, 100) as u32;
             }
-            Employment { status, registered_unemployed_months: months, refused_offers: refused }
+            Employment {
+                status,
+                registered_unemployed_months: months,
+                refused_offers: refused,
+            }
         });
         let slot = match status {
             Some(EmploymentStatus::Employed) => Slot::Earned(IncomeKind::Wage),
-            Some(EmploymentStatus::Flexible) => Slot::Earned(if r.chance(500) { IncomeKind::Business } else { IncomeKind::Wage }),
+            Some(EmploymentStatus::Flexible) => Slot::Earned(if r.chance(500) {
+                IncomeKind::Business
+            } else {
+                IncomeKind::Wage
+            }),
             Some(EmploymentStatus::Retired) => Slot::Unearned(IncomeKind::Pension),
             _ if age >= retire && r.chance(600) => Slot::Unearned(IncomeKind::Pension),
-            _ if age >= 18 && disability_grade.is_some() && r.chance(300) => Slot::Unearned(IncomeKind::Transfer),
+            _ if age >= 18 && disability_grade.is_some() && r.chance(300) => {
+                Slot::Unearned(IncomeKind::Transfer)
+            }
             _ => Slot::None,
         };
-        let medical = r.chance(80 + if age >= 60 { 120 } else { 0 } + if disability_grade.is_some() || serious_illness { 400 } else { 0 }).then(|| {
-            let cost = match r.weighted(&[50, 35, 15]) {
-                0 => r.range(50_000, 500_000),
-                1 => r.range(500_000, 5_000_000),
-                _ => r.range(5_000_000, 40_000_000),
-            };
-            let basic = cost * r.range(50, 75) / 100;
-            let critical = if cost > 3_000_000 { (cost - basic) * r.range(0, 40) / 100 } else { 0 };
-            let other = if r.chance(200) { (cost - basic - critical) * r.range(0, 30) / 100 } else { 0 };
-            let aid = match r.weighted(&[850, 130, 20]) {
-                0 => 0,
-                1 => r.range(0, 2_000_000),
-                _ => 6_000_000,
-            };
-            Medical {
-                in_scope_cost: Amount(cents(cost)),
-                basic_insurance_paid: Amount(cents(basic)),
-                critical_illness_paid: Amount(cents(critical)),
-                other_paid: Amount(cents(other)),
-                aid_received: Amount(cents(aid)),
-            }
-        });
+        let medical = r
+            .chance(
+                80 + if age >= 60 { 120 } else { 0 }
+                    + if disability_grade.is_some() || serious_illness {
+                        400
+                    } else {
+                        0
+                    },
+            )
+            .then(|| {
+                let cost = match r.weighted(&[50, 35, 15]) {
+                    0 => r.range(50_000, 500_000),
+                    1 => r.range(500_000, 5_000_000),
+                    _ => r.range(5_000_000, 40_000_000),
+                };
+                let basic = cost * r.range(50, 75) / 100;
+                let critical = if cost > 3_000_000 {
+                    (cost - basic) * r.range(0, 40) / 100
+                } else {
+                    0
+                };
+                let other = if r.chance(200) {
+                    (cost - basic - critical) * r.range(0, 30) / 100
+                } else {
+                    0
+                };
+                let aid = match r.weighted(&[850, 130, 20]) {
+                    0 => 0,
+                    1 => r.range(0, 2_000_000),
+                    _ => 6_000_000,
+                };
+                Medical {
+                    in_scope_cost: Amount(cents(cost)),
+                    basic_insurance_paid: Amount(cents(basic)),
+                    critical_illness_paid: Amount(cents(critical)),
+                    other_paid: Amount(cents(other)),
+                    aid_received: Amount(cents(aid)),
+                }
+            });
         let member = Member {
             id: format!("m{}", i + 1),
             relation: p.relation,
@@ -541,37 +734,71 @@ impl Synth {
         (member, slot)
     }
 
-    fn assets(&self, r: &mut SplitMix64, loc: &Local, n: i64, poor: bool, disabled: bool) -> Assets {
+    fn assets(
+        &self,
+        r: &mut SplitMix64,
+        loc: &Local,
+        n: i64,
+        modest: bool,
+        disabled: bool,
+    ) -> Assets {
         let limit = to_cents(loc.asset_months * loc.standard * Decimal::from(n));
-        let deposits = match r.weighted(if poor { &[960, 30, 10] } else { &[880, 110, 10] }) {
-            0 => r.range(0, if poor { limit / 4 } else { limit }),
+        let deposits = match r.weighted(if modest {
+            &[960, 30, 10]
+        } else {
+            &[880, 110, 10]
+        }) {
+            0 => r.range(0, if modest { limit / 4 } else { limit }),
             1 => limit + r.range(1, limit.max(1)),
             _ => limit,
         };
-        let securities = if !poor && r.chance(100) { r.range(0, limit / 2) } else { 0 };
+        let securities = if !modest && r.chance(100) {
+            r.range(0, limit / 2)
+        } else {
+            0
+        };
         let mut vehicles = Vec::new();
-        let (car, commercial) = if poor { (30, 5) } else { (300, 30) };
+        let (car, commercial) = if modest { (30, 5) } else { (300, 30) };
         if r.chance(car) {
-            vehicles.push(Vehicle { kind: VehicleKind::Car, value: yuan(r.range(10_000, 250_000)) });
+            vehicles.push(Vehicle {
+                kind: VehicleKind::Car,
+                value: yuan(r.range(10_000, 250_000)),
+            });
         }
         if r.chance(5) {
-            vehicles.push(Vehicle { kind: VehicleKind::Car, value: yuan(0) });
+            vehicles.push(Vehicle {
+                kind: VehicleKind::Car,
+                value: yuan(0),
+            });
         }
         if r.chance(commercial) {
-            vehicles.push(Vehicle { kind: VehicleKind::Commercial, value: yuan(r.range(30_000, 300_000)) });
+            vehicles.push(Vehicle {
+                kind: VehicleKind::Commercial,
+                value: yuan(r.range(30_000, 300_000)),
+            });
         }
         if r.chance(90) {
-            vehicles.push(Vehicle { kind: VehicleKind::Motorcycle, value: yuan(r.range(1_000, 15_000)) });
+            vehicles.push(Vehicle {
+                kind: VehicleKind::Motorcycle,
+                value: yuan(r.range(1_000, 15_000)),
+            });
         }
         if disabled && r.chance(250) {
-            vehicles.push(Vehicle { kind: VehicleKind::DisabilityVehicle, value: yuan(r.range(2_000, 20_000)) });
+            vehicles.push(Vehicle {
+                kind: VehicleKind::DisabilityVehicle,
+                value: yuan(r.range(2_000, 20_000)),
+            });
         }
         Assets {
             deposits: Amount(cents(deposits)),
             securities: Amount(cents(securities)),
             vehicles,
-            homes: if poor { [0, 1, 2][r.weighted(&[25, 72, 3])] } else { [0, 1, 2, 3][r.weighted(&[12, 78, 8, 2])] },
-            business_registered: r.chance(if poor { 10 } else { 50 }),
+            homes: if modest {
+                [0, 1, 2][r.weighted(&[25, 72, 3])]
+            } else {
+                [0, 1, 2, 3][r.weighted(&[12, 78, 8, 2])]
+            },
+            business_registered: r.chance(if modest { 10 } else { 50 }),
         }
     }
 
@@ -583,7 +810,10 @@ impl Synth {
         let count = if r.chance(850) { 1 } else { 2 };
         (0..count)
             .map(|_| {
-                let back = [0, 1, w - 1, w, w + 1, w + 2][..].get(r.weighted(&[8, 8, 8, 10, 10, 6, 50])).copied().unwrap_or_else(|| r.range(0, 2 * w));
+                let back = [0, 1, w - 1, w, w + 1, w + 2][..]
+                    .get(r.weighted(&[8, 8, 8, 10, 10, 6, 50]))
+                    .copied()
+                    .unwrap_or_else(|| r.range(0, 2 * w));
                 let loss = r.range(50_000, 30_000_000);
                 let compensation = match r.weighted(&[50, 38, 6, 6]) {
                     0 => 0,
@@ -627,8 +857,19 @@ fn other_sex(s: Sex) -> Sex {
 
 /// Who lives in the household: the head first.
 fn compose(r: &mut SplitMix64, size: usize, poor: bool) -> Vec<Person> {
-    let sex = |r: &mut SplitMix64| if r.chance(500) { Sex::Male } else { Sex::Female };
-    let person = |relation, age: i64, sex| Person { relation, age: age.clamp(0, 95), sex, orphan: false };
+    let sex = |r: &mut SplitMix64| {
+        if r.chance(500) {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
+    };
+    let person = |relation, age: i64, sex| Person {
+        relation,
+        age: age.clamp(0, 95),
+        sex,
+        orphan: false,
+    };
     let mut people = Vec::with_capacity(size);
     if size == 1 {
         let age = match r.weighted(if poor { &[10, 35, 55] } else { &[15, 40, 45] }) {
@@ -646,7 +887,11 @@ fn compose(r: &mut SplitMix64, size: usize, poor: bool) -> Vec<Person> {
             let age = r.range(22, 90);
             let s = sex(r);
             people.push(person(Relation::Head, age, s));
-            people.push(person(Relation::Spouse, (age + r.range(-6, 6)).max(18), other_sex(s)));
+            people.push(person(
+                Relation::Spouse,
+                (age + r.range(-6, 6)).max(18),
+                other_sex(s),
+            ));
             let mut parents = 0;
             while people.len() < size {
                 if age <= 62 && parents < 2 && r.chance(150) {
@@ -658,7 +903,11 @@ fn compose(r: &mut SplitMix64, size: usize, poor: bool) -> Vec<Person> {
                     people.push(person(Relation::Grandchild, r.range(0, 17), s));
                 } else {
                     let s = sex(r);
-                    people.push(person(Relation::Child, r.range(0, (age - 18).clamp(0, 35)), s));
+                    people.push(person(
+                        Relation::Child,
+                        r.range(0, (age - 18).clamp(0, 35)),
+                        s,
+                    ));
                 }
             }
         }
@@ -669,7 +918,11 @@ fn compose(r: &mut SplitMix64, size: usize, poor: bool) -> Vec<Person> {
             people.push(person(Relation::Head, age, s));
             while people.len() < size {
                 let s = sex(r);
-                people.push(person(Relation::Child, r.range(0, (age - 16).clamp(0, 25)), s));
+                people.push(person(
+                    Relation::Child,
+                    r.range(0, (age - 16).clamp(0, 25)),
+                    s,
+                ));
             }
         }
         // Grandparents raising grandchildren.
@@ -678,7 +931,11 @@ fn compose(r: &mut SplitMix64, size: usize, poor: bool) -> Vec<Person> {
             let s = sex(r);
             people.push(person(Relation::Head, age, s));
             if size >= 3 && r.chance(500) {
-                people.push(person(Relation::Spouse, (age + r.range(-5, 5)).max(50), other_sex(s)));
+                people.push(person(
+                    Relation::Spouse,
+                    (age + r.range(-5, 5)).max(50),
+                    other_sex(s),
+                ));
             }
             while people.len() < size {
                 let s = sex(r);
@@ -693,7 +950,11 @@ fn compose(r: &mut SplitMix64, size: usize, poor: bool) -> Vec<Person> {
             let s = sex(r);
             people.push(person(Relation::Head, age, s));
             while people.len() < size {
-                let relation = if r.chance(700) { Relation::Sibling } else { Relation::Other };
+                let relation = if r.chance(700) {
+                    Relation::Sibling
+                } else {
+                    Relation::Other
+                };
                 let s = sex(r);
                 people.push(person(relation, r.range(18, 90), s));
             }
@@ -713,9 +974,24 @@ fn student_for(r: &mut SplitMix64, age: i64) -> Option<Student> {
         3..=5 => (800, &[L::Preschool], &[1], (0, 8_000)),
         6..=11 => (980, &[L::Primary], &[1], (0, 0)),
         12..=14 => (970, &[L::JuniorSecondary], &[1], (0, 0)),
-        15..=17 => (850, &[L::SeniorHigh, L::SecondaryVocational], &[60, 40], (800, 5_000)),
-        18..=21 => (450, &[L::JuniorCollege, L::Undergraduate], &[35, 65], (4_000, 9_000)),
-        22..=24 => (150, &[L::Undergraduate, L::Masters], &[30, 70], (5_000, 12_000)),
+        15..=17 => (
+            850,
+            &[L::SeniorHigh, L::SecondaryVocational],
+            &[60, 40],
+            (800, 5_000),
+        ),
+        18..=21 => (
+            450,
+            &[L::JuniorCollege, L::Undergraduate],
+            &[35, 65],
+            (4_000, 9_000),
+        ),
+        22..=24 => (
+            150,
+            &[L::Undergraduate, L::Masters],
+            &[30, 70],
+            (5_000, 12_000),
+        ),
         25..=30 => (150, &[L::Masters, L::Doctoral], &[40, 60], (8_000, 12_000)),
         _ => return None,
     };
@@ -729,9 +1005,16 @@ fn student_for(r: &mut SplitMix64, age: i64) -> Option<Student> {
         L::JuniorSecondary => 350,
         _ => 600,
     });
-    let tuition = if tuition.1 == 0 || (level == L::Preschool && r.chance(500)) { 0 } else { r.range(tuition.0 / 100, tuition.1 / 100) * 100 };
-    debug_assert!(LEVELS.contains(&level));
-    Some(Student { level, boarding, tuition_per_year: yuan(tuition) })
+    let tuition = if tuition.1 == 0 || (level == L::Preschool && r.chance(500)) {
+        0
+    } else {
+        r.range(tuition.0 / 100, tuition.1 / 100) * 100
+    };
+    Some(Student {
+        level,
+        boarding,
+        tuition_per_year: yuan(tuition),
+    })
 }
 
 /// `total` cents in `k` random shares (the first takes the rounding rest).
@@ -741,7 +1024,10 @@ fn split(r: &mut SplitMix64, total: i64, k: usize) -> Vec<i64> {
     }
     let weights: Vec<i64> = (0..k).map(|_| r.range(1, 100)).collect();
     let sum: i64 = weights.iter().sum();
-    let mut shares: Vec<i64> = weights.iter().map(|w| ((i128::from(total) * i128::from(*w)) / i128::from(sum)) as i64).collect();
+    let mut shares: Vec<i64> = weights
+        .iter()
+        .map(|w| ((i128::from(total) * i128::from(*w)) / i128::from(sum)) as i64)
+        .collect();
     let rest = total - shares.iter().sum::<i64>();
     shares[0] += rest;
     shares

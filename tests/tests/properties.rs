@@ -89,7 +89,7 @@ fn eval(h: &Value) -> Assessment {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 384, .. ProptestConfig::default() })]
 
     #[test]
     fn every_generated_household_evaluates_with_reasons_and_no_negative_amount(h in household()) {
@@ -121,7 +121,9 @@ proptest! {
     fn a_higher_wage_never_raises_the_dibao_amount(h in household(), who in 0usize..6, raise in 1u32..3000) {
         let before = eval(&h);
         let sub = &before.programs["subsistence"];
-        prop_assume!(sub.category.as_deref() == Some("dibao"));
+        if sub.category.as_deref() != Some("dibao") {
+            return Ok(()); // the property is about dibao households; others pass trivially
+        }
         let n = h["members"].as_array().unwrap().len();
         let i = who % n;
         let incomes = h["members"][i]["incomes"].as_array().unwrap().clone();
