@@ -279,3 +279,11 @@ fn missing_date_everywhere_is_an_error_naming_as_of() {
     h.as_object_mut().unwrap().remove("as_of");
     assert_error(h, "as_of: no assessment date");
 }
+
+#[test]
+fn a_missing_date_adds_no_spurious_age_error() {
+    let mut h = base_household();
+    h.as_object_mut().unwrap().remove("as_of");
+    let errs = errors_of(&h);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+}
