@@ -1,0 +1,493 @@
+//! `jiuzhu._jiuzhu`: the Rust half of the Python door.
+//!
+//! A thin layer over `jiuzhu-core`: it converts Python objects to JSON and back (money
+//! as `decimal.Decimal`, never `float`), releases the GIL while the core evaluates (in
+//! parallel, with the core's own workers), and turns every core error into a Python
+//! exception of `jiuzhu` (`ValidationError`, `RuleError`, …). A panic never reaches
+//! Python: every entry point runs under `catch_unwind` and a panic becomes a
+//! `JiuzhuError`. The Python package (`python/jiuzhu`) adds defaults, frames and pickling.
+
+mod input;
+mod output;
+
+use input::Converter;
+use jiuzhu_core::batch::{self, HouseholdInput};
+use jiuzhu_core::{Assessment, Engine, Error, FieldError, Options, PackFiles};
+use output::Out;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use serde_json::Value;
+use std::borrow::Cow;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+// ---------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------
+
+static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+/// An exception of `jiuzhu._errors` (defined in Python so that it pickles, carries
+/// `.errors` and documents itself).
+fn raise(py: Python<'_>, class: &str, message: String, errors: &[FieldError]) -> PyErr {
+    let make = || -> PyResult<PyErr> {
+        let module = ERRORS.get_or_try_init(py, || py.import("jiuzhu._errors").map(Bound::unbind))?.bind(py);
+        let list = field_errors(py, errors)?;
+        let exc = module.getattr(class)?.call1((message.clone(), list))?;
+        Ok(PyErr::from_value(exc))
+    };
+    make().unwrap_or_else(|e| e)
+}
+
+fn field_errors<'py>(py: Python<'py>, errors: &[FieldError]) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for e in errors {
+        let d = PyDict::new(py);
+        d.set_item("path", &e.path)?;
+        d.set_item("message", &e.message)?;
+        list.append(d)?;
+    }
+    Ok(list)
+}
+
+/// The Python exception of a core error.
+fn to_py(py: Python<'_>, e: &Error) -> PyErr {
+    let class = match e {
+        Error::Validation(_) => "ValidationError",
+        Error::Parameter(_) => "ParameterError",
+        Error::Rule { .. } => "RuleError",
+        Error::Pack(_) => "PackError",
+        Error::Usage(_) => "UsageError",
+    };
+    raise(py, class, e.to_string(), &e.field_errors())
+}
+
+fn usage(py: Python<'_>, message: impl Into<String>) -> PyErr {
+    raise(py, "UsageError", message.into(), &[])
+}
+
+/// Runs `f`, turning a panic into a `JiuzhuError` (a panic is a bug of jiuzhu).
+fn shield<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => Err(raise(py, "JiuzhuError", panic_message(payload), &[])),
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("internal error (a bug in jiuzhu, please report it): {what}")
+}
+
+/// Runs `f` without the GIL; a panic becomes a `JiuzhuError`.
+fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
+    py.detach(|| catch_unwind(AssertUnwindSafe(f)).map_err(panic_message))
+        .map_err(|m| raise(py, "JiuzhuError", m, &[]))
+}
+
+// ---------------------------------------------------------------------------------------
+// Households in
+// ---------------------------------------------------------------------------------------
+
+/// One household as the core takes it: JSON text, a JSON value converted from Python,
+/// or the reason it could not be converted.
+enum Item {
+    Text(String),
+    Json(Value),
+    Bad(Option<String>, Error),
+}
+
+impl HouseholdInput for Item {
+    fn to_value(&self) -> jiuzhu_core::Result<Cow<'_, Value>> {
+        match self {
+            Item::Text(t) => t.to_value(),
+            Item::Json(v) => Ok(Cow::Borrowed(v)),
+            Item::Bad(_, e) => Err(e.clone()),
+        }
+    }
+}
+
+impl Item {
+    /// The household's id, for an error record.
+    fn id(&self) -> Option<String> {
+        match self {
+            Item::Text(t) => t.to_value().ok().and_then(|v| batch::id_of(&v)),
+            Item::Json(v) => batch::id_of(v),
+            Item::Bad(id, _) => id.clone(),
+        }
+    }
+}
+
+fn item<'py>(conv: &mut Converter<'py>, obj: &Bound<'py, PyAny>) -> PyResult<Item> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(match s.to_cow() {
+            Ok(t) => Item::Text(t.into_owned()),
+            Err(_) => Item::Bad(None, Error::validation("", "the text is not valid Unicode (a lone surrogate)")),
+        });
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(match String::from_utf8(b.as_bytes().to_vec()) {
+            Ok(t) => Item::Text(t),
+            Err(e) => Item::Bad(None, Error::validation("", format!("the bytes are not UTF-8 (byte {})", e.utf8_error().valid_up_to() + 1))),
+        });
+    }
+    if obj.is_none() {
+        return Ok(Item::Bad(None, Error::validation("", "no household (None)")));
+    }
+    if !obj.is_instance_of::<PyDict>() {
+        let type_name = obj.get_type().name()?.to_cow()?.into_owned();
+        return Ok(Item::Bad(None, Error::validation("", format!("a household is a dict or a JSON str, not a {type_name}"))));
+    }
+    conv.errors.clear();
+    let value = conv.value(obj, &mut String::new(), 0)?;
+    if conv.errors.is_empty() {
+        Ok(Item::Json(value))
+    } else {
+        Ok(Item::Bad(batch::id_of(&value), Error::Validation(std::mem::take(&mut conv.errors))))
+    }
+}
+
+fn items(py: Python<'_>, households: &Bound<'_, PyAny>) -> PyResult<Vec<Item>> {
+    if households.is_instance_of::<PyString>() || households.is_instance_of::<PyDict>() {
+        return Err(PyTypeError::new_err("households: give a list (or any iterable) of households, not a single one"));
+    }
+    let mut conv = Converter::new(py)?;
+    let mut out = Vec::new();
+    for h in households.try_iter()? {
+        out.push(item(&mut conv, &h?)?);
+    }
+    Ok(out)
+}
+
+fn date_arg(py: Python<'_>, name: &str, s: Option<&str>) -> PyResult<Option<jiuzhu_core::Date>> {
+    match s {
+        None => Ok(None),
+        Some(s) => jiuzhu_core::parse_date(s).map(Some).ok_or_else(|| usage(py, format!("{name} {s:?} is not a date YYYY-MM-DD"))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The engine
+// ---------------------------------------------------------------------------------------
+
+/// The core engine with what it takes to rebuild it elsewhere (a pickle): whether its
+/// pack is the embedded one, and the overrides as given.
+#[pyclass(frozen, module = "jiuzhu._jiuzhu", name = "Core")]
+struct Core {
+    engine: Engine,
+    embedded: bool,
+    overrides: Vec<(String, String)>,
+}
+
+fn pack_error(py: Python<'_>, r: jiuzhu_core::Result<Engine>) -> PyResult<Engine> {
+    r.map_err(|e| to_py(py, &e))
+}
+
+impl Core {
+    fn options(&self, py: Python<'_>, as_of: Option<&str>, default_as_of: Option<&str>, lang: Option<String>, trace: bool) -> PyResult<Options> {
+        if let Some(l) = &lang {
+            let langs = &self.engine.manifest().languages;
+            if !langs.contains(l) {
+                return Err(usage(py, format!("language {l:?} is not one of the pack's: {}", langs.join(", "))));
+            }
+        }
+        Ok(Options { as_of: date_arg(py, "as_of", as_of)?, default_as_of: date_arg(py, "default_as_of", default_as_of)?, lang, trace })
+    }
+
+    /// Every household, in parallel, without the GIL (a panic of one household is an
+    /// error of that household: the core's `evaluate_many` guards each).
+    fn evaluate_items(&self, py: Python<'_>, items: &[Item], opts: &Options, threads: Option<usize>) -> PyResult<Vec<jiuzhu_core::Result<Assessment>>> {
+        detached(py, || self.engine.evaluate_many(items, opts, threads))
+    }
+}
+
+fn threads_arg(py: Python<'_>, threads: Option<i64>) -> PyResult<Option<usize>> {
+    match threads {
+        None => Ok(None),
+        Some(n) if n >= 0 => Ok(Some(n as usize)),
+        Some(n) => Err(usage(py, format!("threads must be 0 (every core) or more, not {n}"))),
+    }
+}
+
+#[pymethods]
+impl Core {
+    /// The embedded default pack.
+    #[staticmethod]
+    fn embedded(py: Python<'_>) -> PyResult<Core> {
+        shield(py, || Ok(Core { engine: pack_error(py, Engine::new())?, embedded: true, overrides: Vec::new() }))
+    }
+
+    /// A pack folder.
+    #[staticmethod]
+    fn from_dir(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Core> {
+        shield(py, || Ok(Core { engine: pack_error(py, detached(py, || Engine::from_dir(&path))?)?, embedded: false, overrides: Vec::new() }))
+    }
+
+    /// A pack given as {relative path: text}.
+    #[staticmethod]
+    fn from_files(py: Python<'_>, files: std::collections::BTreeMap<String, String>) -> PyResult<Core> {
+        shield(py, || {
+            let files = PackFiles::from_map(files);
+            Ok(Core { engine: pack_error(py, detached(py, || Engine::from_files(files))?)?, embedded: false, overrides: Vec::new() })
+        })
+    }
+
+    /// The same pack with more overrides, each (`[REGION:]NAME`, value text).
+    fn with_parameters(&self, py: Python<'_>, overrides: Vec<(String, String)>) -> PyResult<Core> {
+        shield(py, || {
+            let specs: Vec<String> = overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let engine = self.engine.with_parameters(specs.iter().map(String::as_str)).map_err(|e| match e {
+                Error::Usage(m) | Error::Parameter(m) => raise(py, "ParameterError", m, &[]),
+                other => to_py(py, &other),
+            })?;
+            let mut all = self.overrides.clone();
+            all.extend(overrides);
+            Ok(Core { engine, embedded: self.embedded, overrides: all })
+        })
+    }
+
+    /// What rebuilds this engine: {"pack": "embedded" or {path: text}, "overrides": [(target, value)]}.
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        shield(py, || {
+            let d = PyDict::new(py);
+            if self.embedded {
+                d.set_item("pack", "embedded")?;
+            } else {
+                let files = PyDict::new(py);
+                for (p, t) in &self.engine.pack_files().files {
+                    files.set_item(p, t)?;
+                }
+                d.set_item("pack", files)?;
+            }
+            let list = PyList::empty(py);
+            for (k, v) in &self.overrides {
+                list.append(PyTuple::new(py, [k, v])?)?;
+            }
+            d.set_item("overrides", list)?;
+            Ok(d)
+        })
+    }
+
+    #[getter]
+    fn programs(&self) -> Vec<String> {
+        self.engine.program_ids().into_iter().map(str::to_string).collect()
+    }
+
+    #[getter]
+    fn languages(&self) -> Vec<String> {
+        self.engine.manifest().languages.clone()
+    }
+
+    #[getter]
+    fn regions(&self) -> Vec<String> {
+        self.engine.regions().iter().cloned().collect()
+    }
+
+    #[getter]
+    fn pack_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let info = self.engine.pack_info();
+        let d = PyDict::new(py);
+        d.set_item("name", &info.name)?;
+        d.set_item("version", &info.version)?;
+        d.set_item("digest", &info.digest)?;
+        Ok(d)
+    }
+
+    #[getter]
+    fn overrides(&self) -> Vec<(String, String)> {
+        self.overrides.clone()
+    }
+
+    /// One household (dict, JSON str or bytes) → the assessment dict; raises on error.
+    #[pyo3(signature = (household, as_of=None, default_as_of=None, lang=None, trace=false))]
+    fn evaluate<'py>(
+        &self,
+        py: Python<'py>,
+        household: &Bound<'py, PyAny>,
+        as_of: Option<&str>,
+        default_as_of: Option<&str>,
+        lang: Option<String>,
+        trace: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        shield(py, || {
+            let opts = self.options(py, as_of, default_as_of, lang, trace)?;
+            let item = item(&mut Converter::new(py)?, household)?;
+            let result = detached(py, || self.engine.evaluate_value(item.to_value()?.as_ref(), &opts))?;
+            match result {
+                Ok(a) => Ok(Out::new(py)?.assessment(&a)?.into_any()),
+                Err(e) => Err(to_py(py, &e)),
+            }
+        })
+    }
+
+    /// Many households → one assessment dict or error dict {index, id, errors} each, in order.
+    #[pyo3(signature = (households, threads=None, as_of=None, default_as_of=None, lang=None, trace=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_many<'py>(
+        &self,
+        py: Python<'py>,
+        households: &Bound<'py, PyAny>,
+        threads: Option<i64>,
+        as_of: Option<&str>,
+        default_as_of: Option<&str>,
+        lang: Option<String>,
+        trace: bool,
+    ) -> PyResult<Bound<'py, PyList>> {
+        shield(py, || {
+            let opts = self.options(py, as_of, default_as_of, lang, trace)?;
+            let threads = threads_arg(py, threads)?;
+            let items = items(py, households)?;
+            let results = self.evaluate_items(py, &items, &opts, threads)?;
+            let out = Out::new(py)?;
+            let list = PyList::empty(py);
+            for (i, (r, item)) in results.iter().zip(&items).enumerate() {
+                match r {
+                    Ok(a) => list.append(out.assessment(a)?)?,
+                    Err(e) => {
+                        let d = PyDict::new(py);
+                        d.set_item("index", i)?;
+                        d.set_item("id", item.id())?;
+                        d.set_item("errors", field_errors(py, &e.field_errors())?)?;
+                        list.append(d)?;
+                    }
+                }
+            }
+            Ok(list)
+        })
+    }
+
+    /// The flat columns of `evaluate_frame`: [(name, "text" | "money")], fixed for the
+    /// pack and the programs whose category is wanted.
+    fn frame_schema(&self, categories: Vec<String>) -> Vec<(String, &'static str)> {
+        let mut cols = vec![("household_id".to_string(), "text")];
+        for p in self.engine.program_ids() {
+            cols.push((format!("{p}_status"), "text"));
+            if categories.iter().any(|c| c == p) {
+                cols.push((format!("{p}_category"), "text"));
+            }
+            cols.push((format!("{p}_amount"), "money"));
+        }
+        for t in ["total_monthly", "total_one_off", "total_annual"] {
+            cols.push((t.to_string(), "money"));
+        }
+        cols.push(("error".to_string(), "text"));
+        cols
+    }
+
+    /// The columns of `frame_schema` for these households: one list per column, one
+    /// entry per household (None where a household failed, `error` set instead).
+    #[pyo3(signature = (households, categories, threads=None, as_of=None, default_as_of=None))]
+    fn evaluate_columns<'py>(
+        &self,
+        py: Python<'py>,
+        households: &Bound<'py, PyAny>,
+        categories: Vec<String>,
+        threads: Option<i64>,
+        as_of: Option<&str>,
+        default_as_of: Option<&str>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        shield(py, || {
+            let opts = self.options(py, as_of, default_as_of, None, false)?;
+            let threads = threads_arg(py, threads)?;
+            let items = items(py, households)?;
+            let results = self.evaluate_items(py, &items, &opts, threads)?;
+            let programs = self.engine.program_ids();
+            let width = self.frame_schema(categories.clone()).len();
+            let columns: Vec<Bound<'py, PyList>> = (0..width).map(|_| PyList::empty(py)).collect();
+            let out = Out::new(py)?;
+            let none = py.None().into_bound(py);
+            let money = |m: &jiuzhu_core::money::Money| out.decimal(&jiuzhu_core::money::format2(m.0));
+            for r in &results {
+                let mut c = columns.iter();
+                let mut push = |v: Bound<'py, PyAny>| -> PyResult<()> { c.next().expect("a column per value").append(v) };
+                match r {
+                    Ok(a) => {
+                        push(PyString::new(py, &a.household_id).into_any())?;
+                        for p in &programs {
+                            let result = a.programs.get(*p);
+                            push(result.map_or(Ok(none.clone()), |x| Ok::<_, PyErr>(PyString::new(py, x.status).into_any()))?)?;
+                            if categories.iter().any(|c| c == p) {
+                                push(match result.and_then(|x| x.category.as_deref()) {
+                                    Some(cat) => PyString::new(py, cat).into_any(),
+                                    None => none.clone(),
+                                })?;
+                            }
+                            push(match result {
+                                Some(x) => money(&x.amount)?,
+                                None => none.clone(),
+                            })?;
+                        }
+                        push(money(&a.totals.monthly)?)?;
+                        push(money(&a.totals.one_off)?)?;
+                        push(money(&a.totals.annual)?)?;
+                        push(none.clone())?;
+                    }
+                    Err(e) => {
+                        for _ in 0..width - 1 {
+                            push(none.clone())?;
+                        }
+                        let text: Vec<String> = e.field_errors().iter().map(|f| f.to_string()).collect();
+                        push(PyString::new(py, &text.join("; ")).into_any())?;
+                    }
+                }
+            }
+            PyList::new(py, columns)
+        })
+    }
+
+    /// Baseline (this engine) and reform over the same households: the figures of
+    /// `jiuzhu compare`.
+    #[pyo3(signature = (reform, households, as_of=None, default_as_of=None))]
+    fn compare<'py>(
+        &self,
+        py: Python<'py>,
+        reform: &Core,
+        households: &Bound<'py, PyAny>,
+        as_of: Option<&str>,
+        default_as_of: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        shield(py, || {
+            let opts = self.options(py, as_of, default_as_of, None, false)?;
+            let items = items(py, households)?;
+            let c = detached(py, || jiuzhu_core::compare::compare(&self.engine, &reform.engine, items.iter(), &opts))?;
+            Ok(Out::new(py)?.comparison(&c)?.into_any())
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        let info = self.engine.pack_info();
+        format!("Core({} {}, {} override(s))", info.name, info.version, self.overrides.len())
+    }
+}
+
+/// `n` synthetic households (JSON texts) for trying things out: the core's generator,
+/// deterministic for a seed.
+#[pyfunction]
+#[pyo3(signature = (core, n, seed=42, region=None, as_of="2025-03-01"))]
+fn synth(py: Python<'_>, core: &Core, n: usize, seed: u64, region: Option<&str>, as_of: &str) -> PyResult<Vec<String>> {
+    shield(py, || {
+        let date = date_arg(py, "as_of", Some(as_of))?.expect("given");
+        let households = detached(py, || jiuzhu_core::synth::synth(&core.engine, n, seed, region, date).map(Iterator::collect::<Vec<String>>))?;
+        households.map_err(|e| to_py(py, &e))
+    })
+}
+
+/// Panics on purpose: lets the tests check that a panic becomes a `JiuzhuError`.
+#[pyfunction]
+fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
+    shield(py, || panic!("a deliberate panic"))
+}
+
+#[pymodule]
+fn _jiuzhu(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Core>()?;
+    m.add_function(wrap_pyfunction!(synth, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    m.add("CORE_VERSION", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

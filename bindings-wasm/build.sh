@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Builds the WebAssembly packages of jiuzhu:
+#   bindings-wasm/pkg/       --target web     (an ES module + .d.ts, for browsers and bundlers)
+#   bindings-wasm/pkg-node/  --target nodejs  (CommonJS, for Node)
+# Installs what is missing first (the wasm32 target, the wasm-bindgen CLI of exactly the
+# version the crate pins, the npm packages of bindings-wasm/ for wasm-opt). Idempotent:
+# run it again and it rebuilds only what changed.
+#
+# wasm-opt -Oz (binaryen) shrinks the module by about a third (a fifth gzipped). It is
+# `wasm-opt` on PATH when that is binaryen 116 or later (Debian's 108 silently breaks the
+# output), else the npm package `binaryen` of bindings-wasm/package.json. Its result is
+# cached by the input's sha256 under target/wasm-opt-cache/. JIUZHU_WASM_OPT=0 skips it.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cd "$root"
+
+trap 'rm -rf "$here"/.pkg-*' EXIT
+log() { printf '== %s\n' "$*" >&2; }
+
+target=wasm32-unknown-unknown
+profile=wasm-release
+version="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$here/Cargo.toml")"
+if [ -z "$version" ]; then
+    echo "build.sh: cannot read the pinned wasm-bindgen version from bindings-wasm/Cargo.toml" >&2
+    exit 2
+fi
+
+if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+    log "installing the Rust target $target"
+    rustup target add "$target"
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$version" ]; then
+    log "installing wasm-bindgen-cli $version (a few minutes, once)"
+    cargo install wasm-bindgen-cli --version "$version"
+fi
+
+log "cargo build -p jiuzhu-wasm --target $target --profile $profile"
+cargo build -p jiuzhu-wasm --target "$target" --profile "$profile" --locked
+wasm="$root/target/$target/$profile/jiuzhu_wasm.wasm"
+
+# wasm-opt: a native one of binaryen >= 116, else the npm package (installed if missing).
+wasm_opt=()
+if [ "${JIUZHU_WASM_OPT:-1}" != 0 ]; then
+    native="$(wasm-opt --version 2>/dev/null | sed -n 's/.*version \([0-9]*\).*/\1/p' || true)"
+    if [ -n "$native" ] && [ "$native" -ge 116 ]; then
+        wasm_opt=(wasm-opt)
+    else
+        if [ ! -f "$here/node_modules/binaryen/bin/wasm-opt" ] && command -v npm >/dev/null 2>&1; then
+            log "npm ci in bindings-wasm (binaryen for wasm-opt)"
+            (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+        fi
+        if [ -f "$here/node_modules/binaryen/bin/wasm-opt" ]; then
+            wasm_opt=(node "$here/node_modules/binaryen/bin/wasm-opt")
+        else
+            log "no wasm-opt (binaryen): the module stays unoptimised"
+        fi
+    fi
+fi
+# The features rustc enables for wasm32-unknown-unknown (wasm-opt must keep them).
+opt_flags=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+    --enable-mutable-globals --enable-reference-types --enable-multivalue)
+
+# Runs wasm-opt on a wasm-bindgen output in place, from the cache when it ran before.
+optimise() {
+    local file="$1" key cached
+    [ ${#wasm_opt[@]} -gt 0 ] || return 0
+    key="$( (cat "$file"; echo "${opt_flags[*]}"; "${wasm_opt[@]}" --version) | sha256sum | cut -c1-32)"
+    cached="$root/target/wasm-opt-cache/$key.wasm"
+    if [ ! -f "$cached" ]; then
+        log "wasm-opt ${opt_flags[0]} (about a minute and a half with the npm binaryen)"
+        mkdir -p "$root/target/wasm-opt-cache"
+        "${wasm_opt[@]}" "$file" "${opt_flags[@]}" -o "$cached.tmp"
+        mv "$cached.tmp" "$cached"
+    fi
+    cp "$cached" "$file"
+}
+
+pkgversion="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)"
+build_pkg() { # dir wasm-bindgen-target module-type
+    local dir="$1" bgtarget="$2" type="$3" tmp
+    tmp="$(mktemp -d "$here/.pkg-XXXXXX")"
+    chmod 755 "$tmp"
+    wasm-bindgen "$wasm" --out-dir "$tmp" --out-name jiuzhu --target "$bgtarget"
+    optimise "$tmp/jiuzhu_bg.wasm"
+    cat > "$tmp/package.json" <<EOF
+{
+  "name": "jiuzhu",
+  "version": "$pkgversion",
+  "description": "jiuzhu rules engine for community social assistance, in WebAssembly (default rule pack embedded)",
+  "license": "Apache-2.0",
+  "type": "$type",
+  "main": "jiuzhu.js",
+  "types": "jiuzhu.d.ts",
+  "files": ["jiuzhu.js", "jiuzhu.d.ts", "jiuzhu_bg.wasm", "jiuzhu_bg.wasm.d.ts"],
+  "sideEffects": false
+}
+EOF
+    rm -rf "$here/$dir"
+    mv "$tmp" "$here/$dir"
+}
+build_pkg pkg web module
+build_pkg pkg-node nodejs commonjs
+
+raw=$(wc -c < "$here/pkg/jiuzhu_bg.wasm")
+gz=$(gzip -9 -c "$here/pkg/jiuzhu_bg.wasm" | wc -c)
+log "pkg/jiuzhu_bg.wasm: $raw bytes raw, $gz bytes gzip -9"
+if [ "$gz" -gt 1572864 ]; then
+    echo "build.sh: the wasm is over its budget of 1.5 MB gzip ($gz bytes)" >&2
+    exit 1
+fi

@@ -1,0 +1,433 @@
+//! # jiuzhu-wasm
+//!
+//! The jiuzhu engine for JavaScript, through wasm-bindgen (`wasm32-unknown-unknown`; an
+//! ES module for the web, a CommonJS module for Node). The default rule pack is
+//! embedded.
+//!
+//! ```js
+//! import init, { Engine } from "./pkg/jiuzhu_wasm.js";
+//! await init();
+//! const engine = new Engine();
+//! const a = engine.evaluate(household, { asOf: "2025-03-01", lang: "en" });
+//! a.programs.subsistence.amount;   // "2245.00": money is always a decimal string
+//! ```
+//!
+//! * The household is an object or JSON text. An object becomes JSON text through
+//!   `JSON.stringify`, after a check that refuses what JSON cannot hold (NaN,
+//!   ±Infinity, BigInt) with the path of each; amounts are best written as strings.
+//! * The assessment comes back as a plain object parsed from the engine's JSON (money as
+//!   strings, never JS numbers); `evaluateJson` returns the JSON text itself, the same
+//!   bytes as `jiuzhu evaluate`.
+//! * There is no clock inside: a household without `as_of` needs `asOf` or `today`
+//!   in the options.
+//! * Errors are thrown as `Error`s with `kind` (validation | parameter | rule | pack |
+//!   usage) and `errors: [{path, message}]`.
+//! * Nothing here panics on bad input: every path returns a `Result` (the wasm build
+//!   aborts on a panic, since wasm32 has no unwinding).
+
+pub mod api;
+
+use api::{DoorError, EvalOptions};
+use jiuzhu_core::FieldError;
+use js_sys::{Array, Object, Reflect, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = include_str!("types.d.ts");
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "Household | string")]
+    pub type HouseholdInput;
+    #[wasm_bindgen(typescript_type = "EvaluateOptions")]
+    pub type EvaluateOptionsJs;
+    #[wasm_bindgen(typescript_type = "Assessment")]
+    pub type AssessmentJs;
+    #[wasm_bindgen(typescript_type = "PackFilesInput")]
+    pub type PackFilesJs;
+    #[wasm_bindgen(typescript_type = "string[] | Record<string, string>")]
+    pub type OverridesJs;
+    #[wasm_bindgen(typescript_type = "string[]")]
+    pub type StringList;
+    #[wasm_bindgen(typescript_type = "PackInfo")]
+    pub type PackInfoJs;
+
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(s: &str);
+}
+
+/// Reports a panic on the console before the module aborts. No panic is expected (every
+/// path returns a `Result`); should one happen, the message says where.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| console_error(&format!("jiuzhu-wasm: internal error (please report): {info}"))));
+    });
+}
+
+/// A compiled rule pack, ready to evaluate households.
+#[wasm_bindgen(js_name = Engine)]
+pub struct WasmEngine {
+    inner: jiuzhu_core::Engine,
+}
+
+#[wasm_bindgen(js_class = Engine)]
+impl WasmEngine {
+    /// The engine with the default rule pack embedded in this module.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Result<WasmEngine, JsValue> {
+        install_panic_hook();
+        jiuzhu_core::Engine::new().map(|inner| WasmEngine { inner }).map_err(|e| to_js(DoorError::from(e)))
+    }
+
+    /// An engine for your own rule pack: an object (or a `Map`) from path relative to the
+    /// pack folder to the file's text, e.g. `{"pack.toml": "...", "programs/housing.rhai":
+    /// "..."}`. Files outside `pack.toml`, `parameters/`, `programs/`, `messages/` are
+    /// ignored. Every problem is reported at once (`kind: "pack"`, paths are file names).
+    #[wasm_bindgen(js_name = fromPack)]
+    pub fn from_pack(files: PackFilesJs) -> Result<WasmEngine, JsValue> {
+        install_panic_hook();
+        let entries = read_pack_files(files.as_ref()).map_err(to_js)?;
+        let files = jiuzhu_core::PackFiles::from_map(entries);
+        jiuzhu_core::Engine::from_files(files).map(|inner| WasmEngine { inner }).map_err(|e| to_js(DoorError::from(e)))
+    }
+
+    /// The same compiled pack with parameter overrides (a reform):
+    /// `["110000:subsistence.standard=1500"]` or `{"subsistence.standard": "1500"}`.
+    #[wasm_bindgen(js_name = withParameters)]
+    pub fn with_parameters(&self, overrides: OverridesJs) -> Result<WasmEngine, JsValue> {
+        let specs = read_overrides(overrides.as_ref()).map_err(to_js)?;
+        api::with_parameters(&self.inner, &specs).map(|inner| WasmEngine { inner }).map_err(to_js)
+    }
+
+    /// Evaluates a household (an object or JSON text) and returns the assessment as a
+    /// plain object; money figures are decimal strings ("2245.00").
+    pub fn evaluate(&self, household: HouseholdInput, options: Option<EvaluateOptionsJs>) -> Result<AssessmentJs, JsValue> {
+        let text = self.evaluate_to_text(household.as_ref(), options.as_ref().map(AsRef::as_ref))?;
+        JSON::parse(&text).map(JsCast::unchecked_into).map_err(|e| to_js(DoorError::usage("", format!("cannot parse the assessment: {}", describe_js_error(&e)))))
+    }
+
+    /// Like `evaluate`, but returns the assessment as compact JSON text: the same bytes as
+    /// `jiuzhu evaluate` prints (without the final newline).
+    #[wasm_bindgen(js_name = evaluateJson)]
+    pub fn evaluate_json(&self, household: HouseholdInput, options: Option<EvaluateOptionsJs>) -> Result<String, JsValue> {
+        self.evaluate_to_text(household.as_ref(), options.as_ref().map(AsRef::as_ref))
+    }
+
+    /// Program ids, in run order.
+    #[wasm_bindgen(getter)]
+    pub fn programs(&self) -> StringList {
+        strings(self.inner.program_ids()).unchecked_into()
+    }
+
+    /// The region codes the pack has parameters for (a code below one of them, such as a
+    /// district of a covered city, is covered too).
+    #[wasm_bindgen(getter)]
+    pub fn regions(&self) -> StringList {
+        strings(self.inner.regions().iter().map(String::as_str)).unchecked_into()
+    }
+
+    /// The pack's message languages; the first is the default.
+    #[wasm_bindgen(getter)]
+    pub fn languages(&self) -> StringList {
+        strings(self.inner.manifest().languages.iter().map(String::as_str)).unchecked_into()
+    }
+
+    /// `{name, version, digest}` of the pack.
+    #[wasm_bindgen(getter, js_name = packInfo)]
+    pub fn pack_info(&self) -> PackInfoJs {
+        let info = self.inner.pack_info();
+        let o = Object::new();
+        set(&o, "name", &info.name.as_str().into());
+        set(&o, "version", &info.version.as_str().into());
+        set(&o, "digest", &info.digest.as_str().into());
+        o.unchecked_into()
+    }
+}
+
+impl WasmEngine {
+    fn evaluate_to_text(&self, household: &JsValue, options: Option<&JsValue>) -> Result<String, JsValue> {
+        let opts = read_options(options).map_err(to_js)?;
+        let (text, problems) = household_text(household).map_err(to_js)?;
+        let result = api::evaluate_text(&self.inner, &text, &opts);
+        if problems.is_empty() {
+            return result.map_err(to_js);
+        }
+        // NaN and friends became null in the JSON text: report them where they were, with
+        // whatever else the engine found in the rest of the document.
+        let engine_errors = match result {
+            Err(e) if e.kind == "validation" => Some(e.errors),
+            _ => None,
+        };
+        Err(to_js(DoorError::validation(api::merge_errors(problems, engine_errors))))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// JavaScript values in
+// ---------------------------------------------------------------------------------------
+
+/// Deeper than this, the engine refuses the document anyway (and a cycle stops here).
+const MAX_DEPTH: usize = 64;
+const MAX_PROBLEMS: usize = 100;
+/// Longer arrays are refused before JSON.stringify (the engine allows 100 items a list).
+const MAX_ARRAY: u32 = 100_000;
+
+/// The household as JSON text, with the problems JSON.stringify would hide.
+fn household_text(v: &JsValue) -> Result<(String, Vec<FieldError>), DoorError> {
+    if let Some(s) = v.as_string() {
+        return Ok((s, Vec::new()));
+    }
+    if !v.is_object() || v.is_function() {
+        let found = js_type(v);
+        return Err(DoorError::validation(vec![FieldError {
+            path: String::new(),
+            message: format!("expected a household object or its JSON text, found {found}"),
+        }]));
+    }
+    let mut problems = Vec::new();
+    if let Err(unreadable) = scan(v, &mut String::new(), 0, &mut problems) {
+        problems.push(unreadable);
+        return Err(DoorError::validation(problems));
+    }
+    let text = if problems.iter().any(|p| p.message.contains("BigInt")) {
+        // JSON.stringify throws on a BigInt: write null there (it is reported already) so
+        // the engine still checks the rest of the document.
+        let replacer = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(|_key: JsValue, value: JsValue| {
+            if value.is_bigint() { JsValue::NULL } else { value }
+        });
+        JSON::stringify_with_replacer(v, replacer.as_ref())
+    } else {
+        JSON::stringify(v)
+    };
+    let text = text.map_err(|e| {
+        DoorError::validation(vec![FieldError { path: String::new(), message: format!("cannot convert to JSON: {}", describe_js_error(&e)) }])
+    })?;
+    match text.as_string() {
+        Some(t) => Ok((t, problems)),
+        None => Err(DoorError::validation(vec![FieldError { path: String::new(), message: "cannot convert to JSON".into() }])),
+    }
+}
+
+/// Walks a value the way JSON.stringify will, recording the values JSON cannot hold.
+/// Only calls that catch are used (a Proxy trap or a getter may throw): a throw stops the
+/// walk with an error at its path.
+fn scan(v: &JsValue, path: &mut String, depth: usize, out: &mut Vec<FieldError>) -> Result<(), FieldError> {
+    if out.len() >= MAX_PROBLEMS || depth > MAX_DEPTH {
+        return Ok(());
+    }
+    if let Some(f) = v.as_f64() {
+        if !f.is_finite() {
+            let what = if f.is_nan() { "NaN" } else if f > 0.0 { "Infinity" } else { "-Infinity" };
+            out.push(FieldError { path: path.clone(), message: format!("{what} is not a number JSON can hold; write amounts as decimal strings such as \"1800.50\"") });
+        }
+        return Ok(());
+    }
+    if v.is_bigint() {
+        out.push(FieldError { path: path.clone(), message: "a BigInt is not JSON; write amounts as decimal strings such as \"1800.50\"".into() });
+        return Ok(());
+    }
+    if !v.is_object() || v.is_function() {
+        return Ok(());
+    }
+    let unreadable = |path: &str, e: JsValue| FieldError { path: path.to_string(), message: format!("cannot read: {}", describe_js_error(&e)) };
+    // An object with toJSON (a Date, say) is written as toJSON says; leave it to the engine.
+    if Reflect::get(v, &"toJSON".into()).map_err(|e| unreadable(path, e))?.is_function() {
+        return Ok(());
+    }
+    let mark = path.len();
+    if Array::is_array(v) {
+        let len = Reflect::get(v, &"length".into()).map_err(|e| unreadable(path, e))?.as_f64().unwrap_or(0.0);
+        if len > MAX_ARRAY as f64 {
+            // No household list is anywhere near this long; do not even stringify it.
+            return Err(FieldError { path: path.clone(), message: format!("an array of {len} items (a household has at most 30 members and 100 items in a list)") });
+        }
+        for i in 0..(len.max(0.0) as u32) {
+            let item = Reflect::get_u32(v, i).map_err(|e| unreadable(path, e))?;
+            path.push_str(&format!("[{i}]"));
+            scan(&item, path, depth + 1, out)?;
+            path.truncate(mark);
+            if out.len() >= MAX_PROBLEMS {
+                break;
+            }
+        }
+        return Ok(());
+    }
+    for name in own_enumerable_keys(v).map_err(|e| unreadable(path, e))? {
+        let item = Reflect::get(v, &JsValue::from_str(&name)).map_err(|e| unreadable(path, e))?;
+        if item.is_undefined() || item.is_function() || item.is_symbol() {
+            continue; // JSON.stringify leaves these out
+        }
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(&name);
+        scan(&item, path, depth + 1, out)?;
+        path.truncate(mark);
+    }
+    Ok(())
+}
+
+/// The own enumerable string keys of an object, in order (what `Object.keys` gives), with
+/// calls that catch a throwing Proxy trap.
+fn own_enumerable_keys(v: &JsValue) -> Result<Vec<String>, JsValue> {
+    let obj: &Object = v.unchecked_ref();
+    let mut out = Vec::new();
+    for key in Reflect::own_keys(v)?.iter() {
+        let Some(name) = key.as_string() else { continue }; // a Symbol
+        let descriptor = Reflect::get_own_property_descriptor(obj, &key)?;
+        if descriptor.is_object() && Reflect::get(&descriptor, &"enumerable".into())?.as_bool() == Some(true) {
+            out.push(name);
+        }
+    }
+    Ok(out)
+}
+
+/// `[key, value]` pairs of an object's own enumerable string keys, reading safely.
+fn entries(v: &JsValue) -> Result<Vec<(String, JsValue)>, JsValue> {
+    own_enumerable_keys(v)?.into_iter().map(|k| Reflect::get(v, &JsValue::from_str(&k)).map(|val| (k, val))).collect()
+}
+
+fn read_options(v: Option<&JsValue>) -> Result<EvalOptions, DoorError> {
+    let mut o = EvalOptions::default();
+    let Some(v) = v else { return Ok(o) };
+    if v.is_undefined() || v.is_null() {
+        return Ok(o);
+    }
+    if !v.is_object() || Array::is_array(v) || v.is_function() {
+        return Err(DoorError::usage("options", format!("expected an object such as {{asOf: \"2025-03-01\", lang: \"en\"}}, found {}", js_type(v))));
+    }
+    let pairs = entries(v).map_err(|e| DoorError::usage("options", format!("cannot read: {}", describe_js_error(&e))))?;
+    for (name, value) in pairs {
+        if value.is_undefined() || value.is_null() {
+            continue;
+        }
+        let path = format!("options.{name}");
+        let string = |value: &JsValue| value.as_string().ok_or_else(|| DoorError::usage(&path, format!("expected a string, found {}", js_type(value))));
+        match name.as_str() {
+            "asOf" => o.as_of = Some(string(&value)?),
+            "today" => o.today = Some(string(&value)?),
+            "lang" => o.lang = Some(string(&value)?),
+            "trace" => {
+                o.trace = value.as_bool().ok_or_else(|| DoorError::usage(&path, format!("expected true or false, found {}", js_type(&value))))?
+            }
+            _ => {
+                let hint = api::option_hint(&name).map(|k| format!(" (did you mean `{k}`?)")).unwrap_or_default();
+                return Err(DoorError::usage(&path, format!("unknown option{hint}; the options are {}", api::OPTION_NAMES.join(", "))));
+            }
+        }
+    }
+    Ok(o)
+}
+
+fn read_pack_files(v: &JsValue) -> Result<Vec<(String, String)>, DoorError> {
+    let pairs: Vec<(JsValue, JsValue)> = if v.is_instance_of::<js_sys::Map>() {
+        let map: &js_sys::Map = v.unchecked_ref();
+        let mut pairs = Vec::new();
+        map.for_each(&mut |value, key| pairs.push((key, value)));
+        pairs
+    } else if v.is_object() && !Array::is_array(v) && !v.is_function() {
+        entries(v)
+            .map_err(|e| DoorError::usage("files", format!("cannot read: {}", describe_js_error(&e))))?
+            .into_iter()
+            .map(|(k, val)| (JsValue::from_str(&k), val))
+            .collect()
+    } else {
+        return Err(DoorError::usage("files", format!("expected an object from path to file text, found {}", js_type(v))));
+    };
+    let mut out = Vec::with_capacity(pairs.len());
+    let mut bad = Vec::new();
+    for (k, val) in pairs {
+        let Some(path) = k.as_string() else {
+            bad.push(jiuzhu_core::PackProblem { file: String::new(), line: None, message: format!("a file path must be a string, found {}", js_type(&k)) });
+            continue;
+        };
+        match val.as_string() {
+            Some(text) => out.push((path, text)),
+            None => bad.push(jiuzhu_core::PackProblem { file: path, line: None, message: format!("expected the file's text as a string, found {}", js_type(&val)) }),
+        }
+    }
+    if !bad.is_empty() {
+        return Err(DoorError::from(jiuzhu_core::Error::Pack(bad)));
+    }
+    Ok(out)
+}
+
+fn read_overrides(v: &JsValue) -> Result<Vec<String>, DoorError> {
+    let bad = |what: &JsValue| DoorError::usage("overrides", format!("expected [\"[REGION:]PARAM=VALUE\", ...] or {{\"[REGION:]PARAM\": \"VALUE\"}}, found {}", js_type(what)));
+    let unreadable = |e: JsValue| DoorError::usage("overrides", format!("cannot read: {}", describe_js_error(&e)));
+    if Array::is_array(v) {
+        let len = Reflect::get(v, &"length".into()).map_err(unreadable)?.as_f64().unwrap_or(0.0);
+        let mut out = Vec::new();
+        for i in 0..(len.clamp(0.0, 100_000.0) as u32) {
+            let s = Reflect::get_u32(v, i).map_err(unreadable)?;
+            out.push(s.as_string().ok_or_else(|| bad(&s))?);
+        }
+        return Ok(out);
+    }
+    if v.is_object() && !v.is_function() {
+        let mut out = Vec::new();
+        for (k, val) in entries(v).map_err(unreadable)? {
+            let text = match val.as_string() {
+                Some(s) => s,
+                None => return Err(DoorError::usage(&format!("overrides.{k}"), format!("expected the value as a decimal string such as \"1500.00\", found {}", js_type(&val)))),
+            };
+            out.push(format!("{k}={text}"));
+        }
+        return Ok(out);
+    }
+    Err(bad(v))
+}
+
+// ---------------------------------------------------------------------------------------
+// JavaScript values out
+// ---------------------------------------------------------------------------------------
+
+fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Array {
+    items.into_iter().map(JsValue::from_str).collect()
+}
+
+fn set(o: &Object, key: &str, value: &JsValue) {
+    // Setting a plain property on a fresh plain object cannot fail.
+    let _ = Reflect::set(o, &key.into(), value);
+}
+
+/// The thrown error: an `Error` whose message is the engine's text, with `kind` and
+/// `errors: [{path, message}]`.
+fn to_js(e: DoorError) -> JsValue {
+    let err = js_sys::Error::new(&e.message);
+    err.set_name("JiuzhuError");
+    let list = Array::new();
+    for f in &e.errors {
+        let o = Object::new();
+        set(&o, "path", &f.path.as_str().into());
+        set(&o, "message", &f.message.as_str().into());
+        list.push(&o);
+    }
+    set(&err, "kind", &e.kind.into());
+    set(&err, "errors", &list);
+    err.into()
+}
+
+fn js_type(v: &JsValue) -> String {
+    if v.is_null() {
+        "null".into()
+    } else if Array::is_array(v) {
+        "an array".into()
+    } else {
+        match v.js_typeof().as_string().as_deref() {
+            Some("object") => "an object".into(),
+            Some("undefined") => "undefined".into(),
+            Some(t) => format!("a {t}"),
+            None => "a value".into(),
+        }
+    }
+}
+
+fn describe_js_error(e: &JsValue) -> String {
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        return String::from(err.message());
+    }
+    e.as_string().unwrap_or_else(|| "unknown error".into())
+}

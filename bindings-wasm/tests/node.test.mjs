@@ -1,0 +1,533 @@
+// The Node package (pkg-node/, wasm-bindgen --target nodejs) against the spec's figures
+// and the `jiuzhu` command line, byte for byte. Run: node --test tests/node.test.mjs
+// (after build.sh). Needs ./target/debug/jiuzhu; builds it with cargo when missing.
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const wasmDir = path.resolve(here, "..");
+const root = path.resolve(wasmDir, "..");
+const require = createRequire(import.meta.url);
+const { Engine } = require(path.join(wasmDir, "pkg-node", "jiuzhu.js"));
+
+const EXAMPLES = ["household.json", "tekun.json", "temporary-review.json", "students.json"];
+const exampleText = (name) => fs.readFileSync(path.join(root, "examples", name), "utf8");
+const example = (name) => JSON.parse(exampleText(name));
+const KINDS = ["validation", "parameter", "rule", "pack", "usage"];
+
+const engine = new Engine();
+
+/** Calls fn, expecting a JiuzhuError; returns it. */
+function throwsJiuzhu(fn, kind) {
+  let caught;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught, "expected an error");
+  assert.ok(caught instanceof Error, `an Error, not ${caught}`);
+  assert.equal(caught.name, "JiuzhuError", caught.stack);
+  if (kind) assert.equal(caught.kind, kind, caught.message);
+  assert.ok(Array.isArray(caught.errors) && caught.errors.length > 0, "errors: a non-empty list");
+  for (const e of caught.errors) {
+    assert.equal(typeof e.path, "string");
+    assert.equal(typeof e.message, "string");
+  }
+  return caught;
+}
+
+/** Every number in an assessment is a whole number (counts, ages): money is text. */
+function assertNoFractionalNumbers(v, where = "") {
+  if (typeof v === "number") assert.ok(Number.isSafeInteger(v), `${where}: a number ${v} in the output`);
+  else if (Array.isArray(v)) v.forEach((x, i) => assertNoFractionalNumbers(x, `${where}[${i}]`));
+  else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) assertNoFractionalNumbers(x, `${where}.${k}`);
+}
+const MONEY = /^-?\d+\.\d{2}$/;
+
+// ---------------------------------------------------------------------------------------
+
+describe("the spec's worked examples", () => {
+  test("household.json: dibao 2245.00, student 500.00", () => {
+    const a = engine.evaluate(example("household.json"));
+    assert.equal(a.programs.subsistence.status, "eligible");
+    assert.equal(a.programs.subsistence.category, "dibao");
+    assert.equal(a.programs.subsistence.amount, "2245.00");
+    assert.equal(a.programs.student.amount, "500.00");
+    assert.deepEqual(a.totals, { monthly: "2245.00", one_off: "0.00", annual: "500.00" });
+    assert.equal(a.derived.per_capita_income, "750.00");
+  });
+
+  test("tekun.json: tekun 2970.00, medical 3500.00", () => {
+    const a = engine.evaluate(example("tekun.json"));
+    assert.equal(a.programs.subsistence.category, "tekun");
+    assert.equal(a.programs.subsistence.amount, "2970.00");
+    assert.equal(a.programs.medical.amount, "3500.00");
+    assert.deepEqual(a.totals, { monthly: "2970.00", one_off: "3500.00", annual: "0.00" });
+  });
+
+  test("temporary-review.json: temporary aid for review, 4950.00 proposed, not in the totals", () => {
+    const a = engine.evaluate(example("temporary-review.json"));
+    assert.equal(a.programs.temporary.status, "review");
+    assert.equal(a.programs.temporary.amount, "4950.00");
+    assert.equal(a.programs.subsistence.amount, "150.00");
+    assert.deepEqual(a.totals, { monthly: "150.00", one_off: "0.00", annual: "0.00" });
+  });
+
+  test("students.json: the 2024 standard, 5693.50 monthly and 13150.00 annual", () => {
+    const a = engine.evaluate(example("students.json"));
+    assert.equal(a.as_of, "2024-08-31");
+    assert.equal(a.programs.subsistence.amount, "5693.50");
+    assert.equal(a.programs.student.amount, "13150.00");
+    assert.equal(a.totals.annual, "13150.00");
+  });
+
+  test("money is a decimal string everywhere, never a JS number", () => {
+    for (const name of EXAMPLES) {
+      const a = engine.evaluate(example(name), { trace: true });
+      assertNoFractionalNumbers(a, name);
+      for (const [id, p] of Object.entries(a.programs)) assert.match(p.amount, MONEY, `${name} ${id}`);
+      for (const v of Object.values(a.totals)) assert.match(v, MONEY);
+      for (const k of ["counted_income", "per_capita_income", "subsistence_income", "rigid_medical_deduction"]) {
+        assert.match(a.derived[k], MONEY);
+      }
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+/** The command line, built (or brought up to date) with cargo; JIUZHU_CLI names another. */
+function cliBinary() {
+  if (process.env.JIUZHU_CLI) return process.env.JIUZHU_CLI;
+  const r = spawnSync("cargo", ["build", "-p", "jiuzhu-cli", "--quiet"], { cwd: root, stdio: "inherit", timeout: 30 * 60 * 1000 });
+  assert.equal(r.status, 0, "cargo build -p jiuzhu-cli");
+  return path.join(root, "target", "debug", process.platform === "win32" ? "jiuzhu.exe" : "jiuzhu");
+}
+
+/** Equal texts, or a failure that shows where they part (not two whole assessments). */
+function sameText(actual, expected, what) {
+  if (actual === expected) return;
+  let i = 0;
+  while (i < actual.length && actual[i] === expected[i]) i++;
+  const around = (s) => JSON.stringify(s.slice(Math.max(0, i - 80), i + 80));
+  assert.fail(`${what}: differs at character ${i}\n  wasm: ${around(actual)}\n  cli:  ${around(expected)}`);
+}
+
+describe("the same bytes as the command line", () => {
+  const bin = cliBinary();
+  const cli = (args) => {
+    const r = spawnSync(bin, args, { cwd: root, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+
+  for (const name of EXAMPLES) {
+    test(`${name}: evaluate and evaluateJson equal \`jiuzhu evaluate\``, () => {
+      const file = path.join("examples", name);
+      const expected = cli(["evaluate", file]);
+      sameText(engine.evaluateJson(exampleText(name)) + "\n", expected, "evaluateJson(text)");
+      sameText(engine.evaluateJson(example(name)) + "\n", expected, "evaluateJson(object)");
+      sameText(JSON.stringify(engine.evaluate(example(name))) + "\n", expected, "evaluate(object)");
+      // in English, with the trace, at another date
+      const en = cli(["evaluate", file, "--lang", "en", "--trace", "--as-of", "2025-06-30"]);
+      const got = engine.evaluate(exampleText(name), { lang: "en", trace: true, asOf: "2025-06-30" });
+      sameText(JSON.stringify(got) + "\n", en, "evaluate(text, {lang: en, trace, asOf})");
+    });
+  }
+
+  test("the pack digest is the command line's", () => {
+    const a = JSON.parse(cli(["evaluate", "examples/household.json"]));
+    assert.deepEqual(a.rule_pack, engine.packInfo);
+  });
+});
+
+describe("the shared conformance corpus (tests/conformance)", () => {
+  const dir = path.join(root, "tests", "conformance");
+  const households = fs.readFileSync(path.join(dir, "households.jsonl"), "utf8").split("\n").filter(Boolean);
+  const expected = fs.readFileSync(path.join(dir, "expected.jsonl"), "utf8").split("\n").filter(Boolean);
+
+  test(`every household gives exactly the expected assessment (${households.length} lines)`, () => {
+    assert.equal(households.length, expected.length);
+    assert.ok(households.length >= 44, `${households.length} lines`);
+    households.forEach((h, i) => {
+      sameText(engine.evaluateJson(h), expected[i], `line ${i + 1}, evaluateJson(text)`);
+      sameText(JSON.stringify(engine.evaluate(JSON.parse(h))), expected[i], `line ${i + 1}, evaluate(object)`);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe("the engine's facts", () => {
+  test("programs, regions, languages, packInfo", () => {
+    assert.deepEqual(engine.programs, ["subsistence", "temporary", "medical", "student", "employment"]);
+    assert.ok(engine.regions.includes("110000") && engine.regions.every((r) => /^\d{6}$/.test(r)), engine.regions.join());
+    assert.deepEqual(engine.languages, ["zh", "en"]);
+    assert.equal(engine.packInfo.name, "cn-social-assistance");
+    assert.match(engine.packInfo.digest, /^sha256:[0-9a-f]{64}$/);
+  });
+
+  test("lang en: reasons in English; zh by default", () => {
+    const zh = engine.evaluate(example("household.json"));
+    const en = engine.evaluate(example("household.json"), { lang: "en" });
+    assert.equal(zh.programs.subsistence.reasons[0].code, en.programs.subsistence.reasons[0].code);
+    assert.match(zh.programs.subsistence.reasons[0].message, /[\u4e00-\u9fff]/);
+    assert.doesNotMatch(en.programs.subsistence.reasons[0].message, /[\u4e00-\u9fff]/);
+    assert.match(en.programs.subsistence.reasons[0].message, /standard/i);
+    throwsJiuzhu(() => engine.evaluate(example("household.json"), { lang: "fr" }), "usage");
+  });
+
+  test("no clock inside: a household without as_of needs asOf or today", () => {
+    const h = example("tekun.json");
+    delete h.as_of;
+    const e = throwsJiuzhu(() => engine.evaluate(h), "validation");
+    assert.ok(e.errors.some((x) => x.path === "as_of"), JSON.stringify(e.errors));
+    assert.equal(engine.evaluate(h, { today: "2025-03-01" }).as_of, "2025-03-01");
+    assert.equal(engine.evaluate(h, { asOf: "2025-03-01", today: "2030-01-01" }).as_of, "2025-03-01");
+    // asOf overrides the household's own date; today does not
+    assert.equal(engine.evaluate(example("tekun.json"), { asOf: "2024-08-31" }).as_of, "2024-08-31");
+    assert.equal(engine.evaluate(example("tekun.json"), { today: "2030-01-01" }).as_of, "2025-03-01");
+  });
+
+  test("withParameters: a reform on the same compiled pack", () => {
+    const reform = engine.withParameters(["110000:subsistence.standard=1500"]);
+    assert.equal(reform.evaluate(example("tekun.json")).programs.subsistence.amount, "3100.00"); // 1.3 × 1500 × 2 − 800
+    const same = engine.withParameters({ "110000:subsistence.standard": "1500" });
+    assert.equal(same.evaluate(example("tekun.json")).programs.subsistence.amount, "3100.00");
+    assert.equal(engine.evaluate(example("tekun.json")).programs.subsistence.amount, "2970.00");
+    throwsJiuzhu(() => engine.withParameters(["no.such.parameter=1"]), "usage");
+    throwsJiuzhu(() => engine.withParameters({ "subsistence.standard": 1500 }), "usage");
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe("errors", () => {
+  test("a bad household: every problem, each with its path", () => {
+    const h = example("household.json");
+    h.members[0].disabilty_grade = 1;
+    h.members[1].incomes[0].monthly = "-5";
+    h.members[2].birth_date = "2015-02-30";
+    h.region = "11010";
+    const e = throwsJiuzhu(() => engine.evaluate(h), "validation");
+    const paths = e.errors.map((x) => x.path);
+    for (const p of ["members[0].disabilty_grade", "members[1].incomes[0].monthly", "members[2].birth_date", "region"]) {
+      assert.ok(paths.includes(p), `${p} in ${paths.join(", ")}`);
+    }
+    assert.match(e.errors.find((x) => x.path === "members[0].disabilty_grade").message, /did you mean `disability_grade`/);
+    assert.match(e.message, /invalid household \(4 errors\)/);
+  });
+
+  test("NaN, Infinity and BigInt are refused at their paths, with the rest of the document's problems", () => {
+    const h = example("household.json");
+    h.members[0].incomes[0].monthly = NaN;
+    h.assets.deposits = -Infinity;
+    h.history.temporary_aid_grants_12m = 10n;
+    h.members[1].sex = "unknown";
+    const e = throwsJiuzhu(() => engine.evaluate(h), "validation");
+    const byPath = Object.fromEntries(e.errors.map((x) => [x.path, x.message]));
+    assert.match(byPath["members[0].incomes[0].monthly"], /NaN/);
+    assert.match(byPath["assets.deposits"], /Infinity/);
+    assert.match(byPath["history.temporary_aid_grants_12m"], /BigInt/);
+    assert.ok(byPath["members[1].sex"], JSON.stringify(e.errors));
+  });
+
+  test("a JS number converts exactly from its text; more than two places is an error", () => {
+    const h = example("tekun.json");
+    h.members[0].incomes[0].monthly = 500.1; // "500.1"
+    assert.equal(engine.evaluate(h).derived.counted_income, "800.10");
+    h.members[0].incomes[0].monthly = 0.1 + 0.2; // 0.30000000000000004
+    const e = throwsJiuzhu(() => engine.evaluate(h), "validation");
+    assert.equal(e.errors[0].path, "members[0].incomes[0].monthly");
+  });
+
+  test("what is not a household", () => {
+    for (const bad of [42, null, undefined, true, () => 1]) {
+      const e = throwsJiuzhu(() => engine.evaluate(bad), "validation");
+      assert.equal(e.errors[0].path, "");
+    }
+    throwsJiuzhu(() => engine.evaluate("{ not json"), "validation");
+    throwsJiuzhu(() => engine.evaluate("[]"), "validation");
+    const cyclic = example("household.json");
+    cyclic.members[0].self = cyclic;
+    throwsJiuzhu(() => engine.evaluate(cyclic), "validation");
+    let deep = {};
+    for (let i = 0; i < 100000; i++) deep = { x: deep };
+    throwsJiuzhu(() => engine.evaluate(deep), "validation");
+    throwsJiuzhu(() => engine.evaluate("[".repeat(200000)), "validation");
+  });
+
+  test("bad options are usage errors naming the option", () => {
+    const h = example("household.json");
+    const cases = [
+      [{ as_of: "2025-03-01" }, "options.as_of", /did you mean `asOf`/],
+      [{ asOf: "2025-02-30" }, "options.asOf", /not a date/],
+      [{ asOf: 20250301 }, "options.asOf", /expected a string/],
+      [{ today: "today" }, "options.today", /not a date/],
+      [{ trace: "yes" }, "options.trace", /true or false/],
+      [{ lang: 1 }, "options.lang", /expected a string/],
+      ["en", "options", /expected an object/],
+    ];
+    for (const [opts, p, message] of cases) {
+      const e = throwsJiuzhu(() => engine.evaluate(h, opts), "usage");
+      assert.equal(e.errors[0].path, p);
+      assert.match(e.errors[0].message, message);
+    }
+    assert.equal(engine.evaluate(h, null).totals.annual, "500.00");
+    assert.equal(engine.evaluate(h, { asOf: undefined, lang: null }).totals.annual, "500.00");
+  });
+
+  test("an unknown region names the regions the pack knows", () => {
+    const h = example("household.json");
+    h.region = "120000";
+    const e = throwsJiuzhu(() => engine.evaluate(h), "validation");
+    assert.equal(e.errors[0].path, "region");
+    assert.match(e.errors[0].message, /120000.*110000/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+function readPack() {
+  const files = {};
+  const dir = path.join(root, "rules");
+  files["pack.toml"] = fs.readFileSync(path.join(dir, "pack.toml"), "utf8");
+  for (const sub of ["parameters", "programs", "messages"]) {
+    for (const f of fs.readdirSync(path.join(dir, sub))) files[`${sub}/${f}`] = fs.readFileSync(path.join(dir, sub, f), "utf8");
+  }
+  return files;
+}
+
+describe("Engine.fromPack", () => {
+  test("the default pack's files give the embedded engine, digest included", () => {
+    const e = Engine.fromPack(readPack());
+    assert.deepEqual(e.packInfo, engine.packInfo);
+    assert.equal(e.evaluateJson(exampleText("students.json")), engine.evaluateJson(exampleText("students.json")));
+    const asMap = Engine.fromPack(new Map(Object.entries(readPack())));
+    assert.deepEqual(asMap.packInfo, engine.packInfo);
+  });
+
+  test("a modified parameter and a sixth program", () => {
+    const files = readPack();
+    const before = files["parameters/subsistence.toml"];
+    files["parameters/subsistence.toml"] = before.replace(/(from = "2024-09-01", value = )"1450\.00"/, '$1"1500.00"');
+    assert.notEqual(files["parameters/subsistence.toml"], before, "the Beijing 2024-09 standard is in the file");
+    files["pack.toml"] = files["pack.toml"].replace(
+      '{ id = "employment", depends_on = ["subsistence"] },',
+      '{ id = "employment", depends_on = ["subsistence"] },\n  { id = "housing", depends_on = ["subsistence"] },',
+    );
+    files["programs/housing.rhai"] = `
+      let sub = results.subsistence;
+      if sub.status == "eligible" {
+          #{ status: "eligible", amount: param("housing.rent_subsidy") * household.size, period: "monthly",
+             reasons: [reason("HOUSING_RENT", #{ size: household.size })] }
+      } else {
+          #{ status: "ineligible", amount: 0, period: "monthly", reasons: [reason("HOUSING_NONE")] }
+      }`;
+    files["parameters/housing.toml"] = '[housing.rent_subsidy]\nsource = "a test"\n"000000" = [ { from = "2020-01-01", value = "100.00" } ]\n';
+    files["messages/zh.toml"] += '\n[HOUSING_RENT]\nmessage = "{size} 人户，住房补贴"\nbasis = "测试"\n[HOUSING_NONE]\nmessage = "无"\nbasis = "测试"\n';
+    files["messages/en.toml"] += '\n[HOUSING_RENT]\nmessage = "Rent subsidy for {size} persons"\nbasis = "test"\n[HOUSING_NONE]\nmessage = "none"\nbasis = "test"\n';
+    files["tests/ignored.yaml"] = "not: part of the pack";
+    const e = Engine.fromPack(files);
+    assert.deepEqual(e.programs, ["subsistence", "temporary", "medical", "student", "employment", "housing"]);
+    assert.notEqual(e.packInfo.digest, engine.packInfo.digest);
+    const a = e.evaluate(example("tekun.json"), { lang: "en" });
+    assert.equal(a.programs.subsistence.amount, "3100.00"); // 1.3 × 1500 × 2 − 800
+    assert.equal(a.programs.housing.amount, "200.00");
+    assert.equal(a.programs.housing.reasons[0].message, "Rent subsidy for 2 persons");
+    assert.equal(a.totals.monthly, "3300.00");
+  });
+
+  test("a broken pack: every problem, by file", () => {
+    const files = readPack();
+    files["programs/student.rhai"] = "let x = ;";
+    files["parameters/broken.toml"] = "[a.b\n";
+    const e = throwsJiuzhu(() => Engine.fromPack(files), "pack");
+    const paths = e.errors.map((x) => x.path);
+    assert.ok(paths.includes("programs/student.rhai"), paths.join());
+    assert.ok(paths.includes("parameters/broken.toml"), paths.join());
+    throwsJiuzhu(() => Engine.fromPack({}), "pack");
+    const notText = throwsJiuzhu(() => Engine.fromPack({ "pack.toml": 1 }), "pack");
+    assert.equal(notText.errors[0].path, "pack.toml");
+    throwsJiuzhu(() => Engine.fromPack("rules/"), "usage");
+  });
+
+  test("a runaway script stops with a rule error; the engine goes on", () => {
+    const files = readPack();
+    files["programs/student.rhai"] = "let i = 0; loop { i += 1; }";
+    const e = Engine.fromPack(files);
+    for (let i = 0; i < 2; i++) {
+      const err = throwsJiuzhu(() => e.evaluate(example("students.json")), "rule");
+      assert.equal(err.errors[0].path, "programs.student");
+      assert.match(err.message, /operations limit/);
+    }
+    assert.equal(e.withParameters([]).programs.length, 5);
+    assert.equal(engine.evaluate(example("tekun.json")).programs.subsistence.amount, "2970.00");
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("robustness: no input makes the module trap", () => {
+  test("1500 mutated households give an assessment or a JiuzhuError, never anything else", () => {
+    const rand = rng(20250301);
+    const pick = (xs) => xs[Math.floor(rand() * xs.length)];
+    const values = [
+      NaN, Infinity, -1, 0, -0, 1, 2 ** 53 + 2, 1e300, 0.1 + 0.2, 1800.1, "", "x", "-5", "1e3", "1e400", "0.001",
+      "999999999999.99", "1000000000000.01", "79228162514264337593543950336", null, true, false, [], {}, [1, 2],
+      { kind: "wage" }, "2025-02-29", "2024-02-29", "9999-12-31", "0001-01-01", "1894-01-01", "2025-03-02",
+      "head", "spouse", "x".repeat(70), "m1", 10n, 4294967296, 4294967295, "110105", "000000", "999999",
+    ];
+    const paths = (v, p = []) =>
+      v && typeof v === "object"
+        ? [p, ...Object.entries(v).flatMap(([k, x]) => paths(x, [...p, Array.isArray(v) ? Number(k) : k]))]
+        : [p];
+    let ok = 0;
+    let errors = 0;
+    for (let i = 0; i < 1500; i++) {
+      const h = example(pick(EXAMPLES));
+      const n = 1 + Math.floor(rand() * 3);
+      for (let j = 0; j < n; j++) {
+        const all = paths(h).filter((p) => p.length);
+        const p = pick(all);
+        let parent = h;
+        for (const k of p.slice(0, -1)) parent = parent[k];
+        const last = p[p.length - 1];
+        const r = rand();
+        if (r < 0.1) delete parent[last];
+        else if (r < 0.15 && Array.isArray(parent)) parent.push(structuredClone(parent[0] ?? {}));
+        else if (r < 0.2) parent[`${last}_extra`] = 1;
+        else parent[last] = structuredClone(pick(values));
+      }
+      const asText = rand() < 0.3;
+      const opts = pick([undefined, { lang: "en" }, { trace: true }, { asOf: pick(["2025-03-01", "2024-08-31", "1900-01-01", "9999-12-31"]) }]);
+      let input = h;
+      if (asText) {
+        try {
+          input = JSON.stringify(h);
+        } catch {
+          input = h; // a BigInt: the object form reports it
+        }
+      }
+      try {
+        const a = engine.evaluate(input, opts);
+        assert.ok(a && typeof a.programs === "object");
+        assertNoFractionalNumbers(a, `case ${i}`);
+        ok++;
+      } catch (e) {
+        if (!(e instanceof Error) || e.name !== "JiuzhuError") {
+          assert.fail(`case ${i} threw ${e?.name}: ${e?.message}\n${typeof input === "string" ? input : JSON.stringify(input, (k, v) => (typeof v === "bigint" ? `${v}n` : v))}`);
+        }
+        assert.ok(KINDS.includes(e.kind), e.kind);
+        errors++;
+      }
+    }
+    assert.ok(ok > 50 && errors > 300, `ok ${ok}, errors ${errors}`);
+    // and the instance still works
+    assert.equal(engine.evaluate(example("household.json")).totals.annual, "500.00");
+  });
+
+  test("hostile objects (throwing getters and Proxy traps, huge arrays) give errors, and the engine goes on", () => {
+    const boom = () => { throw new Error("boom"); };
+    const getter = example("household.json");
+    Object.defineProperty(getter.members[0], "sex", { get: boom, enumerable: true });
+    let e = throwsJiuzhu(() => engine.evaluate(getter), "validation");
+    assert.match(e.errors.map((x) => `${x.path}: ${x.message}`).join("\n"), /boom/);
+    const proxy = example("household.json");
+    proxy.assets = new Proxy({}, { ownKeys: boom });
+    e = throwsJiuzhu(() => engine.evaluate(proxy), "validation");
+    assert.equal(e.errors.at(-1).path, "assets");
+    const arrayGetter = example("household.json");
+    Object.defineProperty(arrayGetter.members, 1, { get: boom, enumerable: true });
+    e = throwsJiuzhu(() => engine.evaluate(arrayGetter), "validation");
+    assert.equal(e.errors.at(-1).path, "members");
+    const sparse = example("household.json");
+    sparse.events = [];
+    sparse.events.length = 2 ** 32 - 1;
+    e = throwsJiuzhu(() => engine.evaluate(sparse), "validation");
+    assert.equal(e.errors.at(-1).path, "events");
+    throwsJiuzhu(() => engine.evaluate(example("household.json"), new Proxy({}, { ownKeys: boom })), "usage");
+    throwsJiuzhu(() => engine.evaluate(example("household.json"), Object.defineProperty({}, "lang", { get: boom, enumerable: true })), "usage");
+    throwsJiuzhu(() => Engine.fromPack(Object.defineProperty({}, "pack.toml", { get: boom, enumerable: true })), "usage");
+    throwsJiuzhu(() => engine.withParameters(new Proxy([], { get: boom })), "usage");
+    // non-enumerable and symbol keys are not part of the JSON, as with JSON.stringify
+    const hidden = example("household.json");
+    Object.defineProperty(hidden, "secret", { value: NaN, enumerable: false });
+    hidden[Symbol("s")] = NaN;
+    assert.equal(engine.evaluate(hidden).totals.monthly, "2245.00");
+    assert.equal(engine.evaluate(example("household.json")).totals.monthly, "2245.00");
+  });
+
+  test("the largest household the engine accepts", () => {
+    const h = example("temporary-review.json");
+    h.members = Array.from({ length: 30 }, (_, i) => ({
+      id: `m${i + 1}`,
+      relation: i === 0 ? "head" : "other",
+      birth_date: "1980-01-01",
+      sex: i % 2 ? "male" : "female",
+      incomes: Array.from({ length: 100 }, () => ({ kind: "wage", monthly: "999999999999.99" })),
+      medical: { in_scope_cost: "999999999999.99" },
+    }));
+    h.events = Array.from({ length: 100 }, () => ({ kind: "fire", date: "2025-02-01", loss: "999999999999.99" }));
+    try {
+      const a = engine.evaluate(h, { trace: true });
+      assert.equal(a.derived.size, 30);
+    } catch (e) {
+      assert.equal(e.name, "JiuzhuError", e.message);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe("the web package and its types", () => {
+  test("pkg/ is an ES module that runs with init(bytes)", async () => {
+    const mod = await import(path.join(wasmDir, "pkg", "jiuzhu.js"));
+    await mod.default({ module_or_path: fs.readFileSync(path.join(wasmDir, "pkg", "jiuzhu_bg.wasm")) });
+    const e = new mod.Engine();
+    assert.equal(e.evaluate(example("household.json")).programs.subsistence.amount, "2245.00");
+    assert.equal(e.evaluateJson(exampleText("tekun.json")), engine.evaluateJson(exampleText("tekun.json")));
+  });
+
+  test("the .d.ts types the household and the assessment", () => {
+    for (const dir of ["pkg", "pkg-node"]) {
+      const dts = fs.readFileSync(path.join(wasmDir, dir, "jiuzhu.d.ts"), "utf8");
+      for (const needle of [
+        "export interface Household",
+        "export interface Member",
+        "export interface Assessment",
+        "export interface ProgramResult",
+        "export interface JiuzhuError extends Error",
+        "evaluate(household: Household | string, options?: EvaluateOptions | null): Assessment;",
+        "static fromPack(files: PackFilesInput): Engine;",
+        "readonly regions: string[];",
+        "readonly packInfo: PackInfo;",
+      ]) {
+        assert.ok(dts.includes(needle), `${dir}/jiuzhu.d.ts: ${needle}`);
+      }
+      assert.doesNotMatch(dts, /evaluate\([^)]*any/);
+    }
+  });
+
+  const tsc = path.join(wasmDir, "node_modules", "typescript", "bin", "tsc");
+  test("tests/types/usage.ts type-checks against pkg/jiuzhu.d.ts (tsc --strict)", { skip: !fs.existsSync(tsc) && "typescript is not installed (npm ci)" }, () => {
+    const r = spawnSync(process.execPath, [tsc, "-p", path.join(here, "types", "tsconfig.json")], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+});
