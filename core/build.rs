@@ -10,10 +10,13 @@ fn main() {
     let rules = Path::new(&manifest).join("../rules");
     let mut files: Vec<String> = Vec::new();
     println!("cargo:rerun-if-changed={}", rules.display());
-    if rules.join("pack.toml").exists() {
-        files.push("pack.toml".into());
-        println!("cargo:rerun-if-changed={}", rules.join("pack.toml").display());
+    // Without the pack the engine could not evaluate anything: fail the build, not the
+    // first user (an sdist or a copied crate without ../rules would otherwise build).
+    if !rules.join("pack.toml").exists() {
+        panic!("the default rule pack is missing: expected {}", rules.join("pack.toml").display());
     }
+    files.push("pack.toml".into());
+    println!("cargo:rerun-if-changed={}", rules.join("pack.toml").display());
     for dir in PACK_DIRS {
         let d = rules.join(dir);
         println!("cargo:rerun-if-changed={}", d.display());

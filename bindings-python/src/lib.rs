@@ -59,6 +59,7 @@ fn to_py(py: Python<'_>, e: &Error) -> PyErr {
         Error::Rule { .. } => "RuleError",
         Error::Pack(_) => "PackError",
         Error::Usage(_) => "UsageError",
+        Error::Internal(_) => "JiuzhuError",
     };
     raise(py, class, e.to_string(), &e.field_errors())
 }

@@ -12,7 +12,7 @@ pub const BAD_INPUT: u8 = 2;
 pub fn exit_code(e: &Error) -> u8 {
     match e {
         Error::Validation(_) | Error::Usage(_) | Error::Pack(_) => BAD_INPUT,
-        Error::Parameter(_) | Error::Rule { .. } => FAILED,
+        Error::Parameter(_) | Error::Rule { .. } | Error::Internal(_) => FAILED,
     }
 }
 

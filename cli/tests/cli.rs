@@ -199,3 +199,13 @@ fn schema_is_json_schema_of_the_household() {
     assert_eq!(s["additionalProperties"], false);
     assert!(s["$defs"]["Member"]["properties"]["disability_grade"].is_object());
 }
+
+#[test]
+fn invalid_utf8_input_exits_2_naming_the_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, b"{\"id\": \"\xff\xfe\"}").unwrap();
+    let o = jiuzhu(&["evaluate", path.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not valid UTF-8 (byte 8)"), "{}", stderr(&o));
+}

@@ -86,7 +86,7 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::Usage(format!("internal error while evaluating this household (a bug in jiuzhu, please report it): {what}")))
+            Err(Error::Internal(format!("while evaluating this household: {what}")))
         }
     }
 }

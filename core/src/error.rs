@@ -58,6 +58,8 @@ pub enum Error {
     Pack(Vec<PackProblem>),
     /// Bad use of the API (e.g. an unknown language or a malformed override).
     Usage(String),
+    /// A bug in jiuzhu itself (a caught panic): never the caller's fault.
+    Internal(String),
 }
 
 impl Error {
@@ -76,6 +78,7 @@ impl Error {
             Error::Rule { .. } => "rule",
             Error::Pack(_) => "pack",
             Error::Usage(_) => "usage",
+            Error::Internal(_) => "internal",
         }
     }
 
@@ -83,7 +86,7 @@ impl Error {
     pub fn field_errors(&self) -> Vec<FieldError> {
         match self {
             Error::Validation(errs) => errs.clone(),
-            Error::Parameter(m) | Error::Usage(m) => vec![FieldError {
+            Error::Parameter(m) | Error::Usage(m) | Error::Internal(m) => vec![FieldError {
                 path: String::new(),
                 message: m.clone(),
             }],
@@ -125,6 +128,7 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Usage(m) => write!(f, "{m}"),
+            Error::Internal(m) => write!(f, "internal error (a bug in jiuzhu, please report it): {m}"),
         }
     }
 }

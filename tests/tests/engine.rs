@@ -318,3 +318,13 @@ fn caller_date_overrides_the_household_and_fills_a_missing_one() {
     let a = e.evaluate_str(&h.to_string(), &Options { default_as_of: d("2023-10-01"), ..Options::default() }).unwrap();
     assert_eq!(a.as_of, "2023-10-01");
 }
+
+#[test]
+fn overrides_read_back_as_texts_that_rebuild_them() {
+    let e = engine();
+    let reform = e.with_parameters(["subsistence.standard=1500", "110000:medical.annual_cap=80000"]).unwrap();
+    let texts = reform.overrides().to_texts();
+    assert_eq!(texts, ["subsistence.standard=1500", "110000:medical.annual_cap=80000"]);
+    let rebuilt = e.with_parameters(texts.iter().map(String::as_str)).unwrap();
+    assert_eq!(rebuilt.overrides(), reform.overrides());
+}

@@ -320,6 +320,18 @@ impl Overrides {
         self.entries.is_empty()
     }
 
+    /// The overrides as `[REGION:]NAME=VALUE` texts, in the order they were added:
+    /// `add_text` of each on the same store rebuilds them (bindings pickle them so).
+    pub fn to_texts(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|(region, name, value)| match region {
+                Some(code) => format!("{code}:{name}={value}"),
+                None => format!("{name}={value}"),
+            })
+            .collect()
+    }
+
     /// Adds `[CODE:]name=value`, typed like the parameter already in `store`.
     pub fn add_text(&mut self, store: &ParamStore, spec: &str) -> Result<(), Error> {
         let (lhs, value) = spec
