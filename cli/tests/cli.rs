@@ -117,8 +117,8 @@ fn bad_usage_exits_2() {
     assert_eq!(jiuzhu(&["--help"], None).status.code(), Some(0));
 }
 
-/// A copy of the default pack in a temporary folder, with one script replaced.
-fn pack_with_script(program: &str, script: &str) -> tempfile::TempDir {
+/// A copy of the default pack (without its tests) in a temporary folder.
+fn copy_of_pack() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for sub in ["parameters", "programs", "messages"] {
         std::fs::create_dir_all(dir.path().join(sub)).unwrap();
@@ -128,6 +128,12 @@ fn pack_with_script(program: &str, script: &str) -> tempfile::TempDir {
         }
     }
     std::fs::copy(root().join("rules/pack.toml"), dir.path().join("pack.toml")).unwrap();
+    dir
+}
+
+/// A copy of the default pack with one script replaced.
+fn pack_with_script(program: &str, script: &str) -> tempfile::TempDir {
+    let dir = copy_of_pack();
     std::fs::write(dir.path().join(format!("programs/{program}.rhai")), script).unwrap();
     dir
 }
@@ -164,23 +170,13 @@ fn test_command_runs_the_pack_tests() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains(" passed, 0 failed"));
     // a wrong expectation fails with a readable diff and exit 1
-    let dir = tempfile::tempdir().unwrap();
+    let dir = copy_of_pack();
     let case = format!(
         "cases:\n  - name: wrong-on-purpose\n    household_file: {}\n    expect:\n      subsistence: {{ status: eligible, amount: \"2246.00\" }}\n",
         root().join("examples/household.json").display()
     );
     std::fs::create_dir_all(dir.path().join("tests")).unwrap();
     std::fs::write(dir.path().join("tests/t.yaml"), case).unwrap();
-    for f in ["pack.toml"] {
-        std::fs::copy(root().join("rules").join(f), dir.path().join(f)).unwrap();
-    }
-    for sub in ["parameters", "programs", "messages"] {
-        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-        for e in std::fs::read_dir(root().join("rules").join(sub)).unwrap() {
-            let e = e.unwrap();
-            std::fs::copy(e.path(), dir.path().join(sub).join(e.file_name())).unwrap();
-        }
-    }
     let o = jiuzhu(&["test", dir.path().to_str().unwrap()], None);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
