@@ -46,7 +46,7 @@ log "node --test tests/node.test.mjs tests/browser.test.mjs"
 cd bindings-wasm
 set +e
 CHROMIUM="$chromium" JIUZHU_CLI="$root/target/debug/jiuzhu" \
-    node --test --test-reporter=spec tests/node.test.mjs tests/browser.test.mjs 2>&1 | tee /tmp/jiuzhu-wasm-test.log
+    node --test --test-reporter=spec tests/node.test.mjs tests/pack-cases.test.mjs tests/browser.test.mjs 2>&1 | tee /tmp/jiuzhu-wasm-test.log
 status=${PIPESTATUS[0]}
 set -e
 passed=$(sed -n 's/^ℹ pass \([0-9]*\).*/\1/p' /tmp/jiuzhu-wasm-test.log | tail -n 1)

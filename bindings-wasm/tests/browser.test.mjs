@@ -2,7 +2,8 @@
 // from bindings-wasm/ on 127.0.0.1, as a person would use it. Needs pkg/ (build.sh),
 // /usr/bin/chromium (or CHROMIUM=...) and playwright-core (npm ci). Run:
 //   node --test tests/browser.test.mjs
-// A screenshot at 375 px wide is left in /tmp/jiuzhu-www-375.png (and one at 1280 px).
+// Screenshots (1280 px and 375 px wide, and of the data-testid steps) are left in
+// bindings-wasm/test-results/ (git-ignored); their paths are printed.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -17,6 +18,16 @@ const wasmDir = path.resolve(here, "..");
 const root = path.resolve(wasmDir, "..");
 const exampleText = (name) => fs.readFileSync(path.join(root, "examples", name), "utf8");
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const resultsDir = path.join(wasmDir, "test-results");
+
+/** A screenshot into test-results/, its path printed for whoever ran the tests. */
+async function shot(name, options = {}) {
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, name);
+  await page.screenshot({ path: file, ...options });
+  console.log(`# screenshot: ${file}`);
+  return file;
+}
 
 let server;
 let origin;
@@ -169,6 +180,81 @@ describe("the calculator page", () => {
     assert.equal(await page.textContent('[data-total="monthly"]'), "¥2,245.00");
   });
 
+  // The data-testid hooks: household-json, evaluate, result-<program>, error.
+  const byTestId = (id) => page.locator(`[data-testid="${id}"]`);
+  const PROGRAMS = ["subsistence", "temporary", "medical", "student", "employment"];
+  async function openJsonBox() {
+    if (!(await byTestId("household-json").isVisible())) await page.locator("#json-box summary").click();
+  }
+
+  test("data-testid: a household filled in the form, evaluated by [data-testid=evaluate]", async () => {
+    await page.click("#clear-form");
+    await page.fill('[name="as_of"]', "2025-03-01");
+    await page.selectOption("#region-pick", "110000");
+    await page.fill('[data-path="members[0].birth_date"]', "1950-06-10");
+    await page.selectOption('[data-path="members[0].sex"]', "male");
+    await page.selectOption('[data-path="members[0].employment.status"]', "retired");
+    await page.click(".add-income");
+    await page.selectOption('[data-path="members[0].incomes[0].kind"]', "pension");
+    await page.fill('[data-path="members[0].incomes[0].monthly"]', "800");
+    await byTestId("evaluate").click();
+    await byTestId("result-subsistence").waitFor();
+    // 1.3 × 1450 × 1 − 800 = 1085.00
+    const sub = byTestId("result-subsistence");
+    assert.equal(await sub.getAttribute("data-status"), "eligible");
+    assert.equal(await sub.getAttribute("data-amount"), "1085.00");
+    assert.match(await sub.textContent(), /1,085\.00/);
+    assert.match(await sub.textContent(), /Eligible/);
+    for (const id of PROGRAMS) assert.equal(await byTestId(`result-${id}`).count(), 1, id);
+    for (const id of PROGRAMS.slice(1)) {
+      assert.equal(await byTestId(`result-${id}`).getAttribute("data-status"), "ineligible", id);
+      assert.equal(await byTestId(`result-${id}`).getAttribute("data-amount"), "0.00", id);
+    }
+    assert.equal(await byTestId("error").isHidden(), true);
+    await shot("jiuzhu-www-testid-form.png", { fullPage: true });
+  });
+
+  test("data-testid: examples/household.json pasted into [data-testid=household-json]", async () => {
+    await openJsonBox();
+    await byTestId("household-json").fill(exampleText("household.json"));
+    await byTestId("evaluate").click(); // the box was the last thing edited: the pasted household
+    await page.waitForFunction(() => document.querySelector('[data-testid="result-subsistence"]')?.dataset.amount === "2245.00");
+    const sub = byTestId("result-subsistence");
+    assert.equal(await sub.getAttribute("data-status"), "eligible");
+    assert.match(await sub.textContent(), /2,?245\.00/);
+    assert.equal(await sub.locator(".money").textContent(), "¥2,245.00");
+    assert.equal(await byTestId("result-student").getAttribute("data-amount"), "500.00");
+    assert.match(await byTestId("result-student").textContent(), /500\.00/);
+    assert.equal(await byTestId("error").isHidden(), true);
+    assert.equal(await page.locator(".member").count(), 3, "the form now holds the pasted household");
+    // the form, evaluated again, gives the same figures
+    await page.fill('[data-path="members[0].incomes[0].monthly"]', "2500.00");
+    await byTestId("evaluate").click();
+    await byTestId("result-subsistence").waitFor();
+    assert.equal(await byTestId("result-subsistence").getAttribute("data-amount"), "2245.00");
+    await shot("jiuzhu-www-testid-json.png", { fullPage: true });
+  });
+
+  test("data-testid: errors in [data-testid=error], no results shown", async () => {
+    await openJsonBox();
+    const h = JSON.parse(exampleText("household.json"));
+    h.region = "120000";
+    await byTestId("household-json").fill(JSON.stringify(h, null, 2));
+    await byTestId("evaluate").click();
+    await byTestId("error").waitFor({ state: "visible" });
+    assert.match(await byTestId("error").textContent(), /120000/);
+    assert.equal(await byTestId("result-subsistence").count(), 0);
+    await byTestId("household-json").fill("{ not json");
+    await byTestId("load-json").click();
+    assert.match(await byTestId("error").textContent(), /JSON/);
+    await shot("jiuzhu-www-testid-error.png");
+    // back to examples/household.json for what follows
+    await byTestId("household-json").fill(exampleText("household.json"));
+    await byTestId("load-json").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="result-subsistence"]')?.dataset.amount === "2245.00");
+    assert.equal(await byTestId("error").isHidden(), true);
+  });
+
   test("every input has a label", async () => {
     const unlabelled = await page.$$eval("input, select, textarea", (els) =>
       els.filter((e) => e.labels.length === 0 || ![...e.labels].some((l) => l.textContent.trim())).map((e) => e.outerHTML));
@@ -177,15 +263,15 @@ describe("the calculator page", () => {
 
   test("at 375 px wide nothing overflows; screenshots for a look", async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
-    await page.screenshot({ path: path.join(os.tmpdir(), "jiuzhu-www-1280.png"), fullPage: true });
+    await shot("jiuzhu-www-1280.png", { fullPage: true });
     await page.setViewportSize({ width: 375, height: 812 });
     await page.evaluate(() => window.scrollTo(0, 0));
     const widths = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, body: document.body.scrollWidth }));
     assert.ok(widths.doc <= 375 && widths.body <= 375, JSON.stringify(widths));
-    await page.screenshot({ path: path.join(os.tmpdir(), "jiuzhu-www-375.png"), fullPage: true });
-    await page.screenshot({ path: path.join(os.tmpdir(), "jiuzhu-www-375-top.png") });
+    await shot("jiuzhu-www-375.png", { fullPage: true });
+    await shot("jiuzhu-www-375-top.png");
     await page.locator("#results-title").scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(os.tmpdir(), "jiuzhu-www-375-results.png") });
+    await shot("jiuzhu-www-375-results.png");
   });
 
   test("no request left the page's origin, and the page logged no error", async () => {

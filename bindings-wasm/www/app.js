@@ -391,6 +391,7 @@ function fill(h) {
 
 function resetForm() {
   form.reset();
+  jsonPending = false;
   membersBox.replaceChildren();
   $("#vehicles").replaceChildren();
   $("#events").replaceChildren();
@@ -523,7 +524,12 @@ function showResult(a) {
   out.append(head);
 
   for (const [id, p] of Object.entries(a.programs)) {
-    const card = el("article", { class: `program status-${p.status}`, "data-program": id });
+    // data-testid result-<id> (for automated tests): status and amount as attributes too,
+    // since an ineligible program with nothing to pay shows no amount.
+    const card = el("article", {
+      class: `program status-${p.status}`, "data-program": id, "data-testid": `result-${id}`,
+      "data-status": p.status, "data-amount": p.amount,
+    });
     card.append(el("h3", { text: programName(id) }));
     const line = el("p", { class: "verdict" },
       el("span", { class: "badge", text: t(`status.${p.status}`) }));
@@ -586,7 +592,13 @@ function setLang(next) {
 // The JSON box
 // ---------------------------------------------------------------------------------------
 
+// True when the last thing edited was the JSON box: "Evaluate" then loads the pasted
+// household (as "Load into the form and evaluate" does) instead of evaluating a form the
+// paste did not reach. Any edit of the form itself, loading or exporting clears it.
+let jsonPending = false;
+
 function loadJson() {
+  jsonPending = false;
   const text = $("#json").value;
   let h;
   try {
@@ -608,6 +620,7 @@ function loadJson() {
 }
 
 function exportJson() {
+  jsonPending = false;
   $("#json").value = JSON.stringify(collect(), null, 2);
   $("#json-box").open = true;
 }
@@ -617,7 +630,12 @@ function exportJson() {
 // ---------------------------------------------------------------------------------------
 
 function wire() {
-  form.addEventListener("submit", (ev) => { ev.preventDefault(); evaluate(collect()); });
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (jsonPending && $("#json").value.trim()) loadJson();
+    else evaluate(collect());
+  });
+  form.addEventListener("input", (ev) => { jsonPending = ev.target === $("#json"); });
   $("#clear-form").addEventListener("click", resetForm);
   $("#add-member").addEventListener("click", () => $("input", addMember()).focus());
   $("#add-vehicle").addEventListener("click", () => $("input", addRow($("#vehicles"), "#vehicle-template")).focus());
