@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# bench/run.sh — the end-to-end performance measurements of docs/performance.md (issue 7).
+#
+#   bash bench/run.sh            # 10k and 100k households (about 2 minutes after the build)
+#   bash bench/run.sh --full     # adds 1M households (2 threads only; several more minutes)
+#   bash bench/run.sh --no-build # reuse target/release binaries
+#
+# What it does:
+#   1. builds `jiuzhu` (release) and the native ceiling (bench/native, its own crate);
+#   2. writes synthetic populations with `jiuzhu synth N --seed 42` to bench/out/;
+#   3. times `jiuzhu batch` on each with /usr/bin/time -v, with 1 and 2 threads:
+#      households/s (N / wall time) and peak RSS;
+#   4. times `jiuzhu evaluate examples/household.json` (hyperfine if installed, else
+#      the mean of 20 runs of a shell loop);
+#   5. runs bench/native (agreement with the engine on 2,000 households, and µs per
+#      household: native vs engine) and prints a table.
+#
+# The machine matters: the script prints nproc, the CPU model and the load average
+# before and after. Numbers from a loaded machine are lower bounds on throughput.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/bench/out
+mkdir -p "$OUT"
+
+FULL=0 BUILD=1
+for a in "$@"; do
+  case "$a" in
+    --full) FULL=1 ;;
+    --no-build) BUILD=0 ;;
+    -h|--help) sed -n 2,19p "$0"; exit 0 ;;
+    *) echo "unknown argument $a" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$BUILD" = 1 ]; then
+  cargo build --release -p jiuzhu-cli
+  CARGO_TARGET_DIR=$ROOT/target cargo build --release --manifest-path bench/native/Cargo.toml
+fi
+JZ=$ROOT/target/release/jiuzhu
+NATIVE=$ROOT/target/release/jiuzhu-native-bench
+
+echo "== machine"
+echo "nproc: $(nproc)"
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+SIZES=(10000 100000)
+[ "$FULL" = 1 ] && SIZES+=(1000000)
+
+ROWS=()
+for n in "${SIZES[@]}"; do
+  f=$OUT/synth-$n.jsonl
+  if [ ! -s "$f" ]; then
+    echo "== synth $n"
+    "$JZ" synth "$n" --seed 42 -o "$f"
+  fi
+  threads_list=(1 2)
+  [ "$n" -ge 1000000 ] && threads_list=(2)
+  for t in "${threads_list[@]}"; do
+    echo "== batch $n households, $t thread(s)"
+    log=$OUT/time-$n-$t.txt
+    /usr/bin/time -v "$JZ" batch "$f" -o "$OUT/assessments-$n.jsonl" --threads "$t" 2>"$log" >/dev/null
+    wall=$(grep 'Elapsed (wall clock)' "$log" | awk '{print $NF}')
+    secs=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+    rss=$(grep 'Maximum resident set size' "$log" | awk '{print $NF}')
+    user=$(grep 'User time' "$log" | awk '{print $NF}')
+    lines=$(wc -l <"$OUT/assessments-$n.jsonl")
+    errors=$(grep -c '"errors"' "$OUT/assessments-$n.jsonl" || true)
+    rate=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+    us=$(awk -v n="$n" -v s="$secs" -v t="$t" 'BEGIN { printf "%.1f", s * t / n * 1e6 }')
+    ROWS+=("$(printf '| batch | %9d | %d | %8.2f s | %8s /s | %6.1f µs | %6d MB | %s out, %s errors |' \
+      "$n" "$t" "$secs" "$rate" "$us" "$((rss / 1024))" "$lines" "$errors")")
+    echo "   ${ROWS[-1]}"
+  done
+done
+rm -f "$OUT"/assessments-*.jsonl
+
+echo "== evaluate examples/household.json (one process per run: load pack, evaluate, print)"
+if command -v hyperfine >/dev/null; then
+  hyperfine -N --warmup 3 --runs 20 --export-json "$OUT/evaluate.json" "$JZ evaluate examples/household.json"
+  EVAL_MS=$(python3 -c "import json;r=json.load(open('$OUT/evaluate.json'))['results'][0];print('%.1f ms mean (min %.1f)'%(r['mean']*1e3,r['min']*1e3))")
+else
+  start=$(date +%s%N)
+  for _ in $(seq 20); do "$JZ" evaluate examples/household.json >/dev/null; done
+  end=$(date +%s%N)
+  EVAL_MS=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f ms mean of 20 (shell loop)", (b - a) / 20 / 1e6 }')
+fi
+/usr/bin/time -v "$JZ" evaluate examples/household.json 2>"$OUT/time-evaluate.txt" >/dev/null
+EVAL_RSS=$(($(grep 'Maximum resident set size' "$OUT/time-evaluate.txt" | awk '{print $NF}') / 1024))
+echo "   $EVAL_MS, peak RSS $EVAL_RSS MB"
+
+echo "== native ceiling (bench/native): agreement and per-household time, one thread"
+"$NATIVE" 2000 | tee "$OUT/native.txt"
+
+echo
+echo "== summary"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); load before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "| what | households | threads | wall | households/s | wall×threads µs per household | peak RSS | output |"
+echo "|---|---:|---:|---:|---:|---:|---:|---|"
+for r in "${ROWS[@]}"; do echo "$r"; done
+echo "evaluate examples/household.json: $EVAL_MS, peak RSS $EVAL_RSS MB"
+grep -E 'agreement|µs|ratio' "$OUT/native.txt"

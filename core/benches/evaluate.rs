@@ -1,0 +1,74 @@
+//! Criterion benchmarks of the engine (issue 7, "Performance").
+//!
+//! Run: `cargo bench -p jiuzhu-core --bench evaluate` (about a minute and a half).
+//! The configuration is short on purpose (20 samples, 3 s each): these figures are for
+//! spotting regressions and comparing with docs/performance.md, not for publication.
+//!
+//! * `read/*`      JSON text → validated `Household` (parse + validate, `Engine::read`)
+//! * `evaluate/*`  JSON text → assessment JSON text (`evaluate_str` + `to_json`)
+//! * `many/*`      1,000 synthetic households (`synth`, seed 42) through `evaluate_many`,
+//!   JSON text in, assessments out, with 1 and 2 threads
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use jiuzhu_core::{household, parse_date, Engine, Options};
+use std::hint::black_box;
+use std::time::Duration;
+
+const EXAMPLES: &[(&str, &str)] = &[
+    ("household", include_str!("../../examples/household.json")),
+    ("students", include_str!("../../examples/students.json")),
+];
+
+fn opts() -> Options {
+    Options { default_as_of: parse_date("2025-03-01"), ..Options::default() }
+}
+
+fn bench_one(c: &mut Criterion) {
+    let engine = Engine::new().expect("the embedded pack loads");
+    let opts = opts();
+    let mut g = c.benchmark_group("read");
+    for (name, text) in EXAMPLES {
+        g.bench_with_input(BenchmarkId::from_parameter(name), text, |b, text| {
+            b.iter(|| {
+                let v = household::parse_household_text(black_box(text)).expect("valid");
+                engine.read(&v, &opts).expect("valid")
+            })
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("evaluate");
+    for (name, text) in EXAMPLES {
+        g.bench_with_input(BenchmarkId::from_parameter(name), text, |b, text| {
+            b.iter(|| engine.evaluate_str(black_box(text), &opts).expect("evaluates").to_json())
+        });
+    }
+    g.finish();
+}
+
+fn bench_many(c: &mut Criterion) {
+    let engine = Engine::new().expect("the embedded pack loads");
+    let opts = opts();
+    let date = parse_date("2025-03-01").expect("a date");
+    let lines: Vec<String> = jiuzhu_core::synth::synth(&engine, 1000, 42, None, date).expect("synth").collect();
+    let mut g = c.benchmark_group("many");
+    g.throughput(Throughput::Elements(lines.len() as u64));
+    for threads in [1usize, 2] {
+        g.bench_with_input(BenchmarkId::new("synth1000_threads", threads), &threads, |b, &t| {
+            b.iter(|| {
+                let out = engine.evaluate_many(black_box(&lines), &opts, Some(t));
+                out.into_iter().map(|r| r.expect("evaluates").to_json().len()).sum::<usize>()
+            })
+        });
+    }
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1))
+}
+
+criterion_group! { name = benches; config = config(); targets = bench_one, bench_many }
+criterion_main!(benches);
