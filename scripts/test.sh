@@ -58,7 +58,7 @@ if ! skip python; then
     bash scripts/test-python.sh 2>&1 | tee /tmp/jiuzhu-python-test.log
     status=${PIPESTATUS[0]}
     summary=$(grep -E '^[=]* ?[0-9]+ (passed|failed)' /tmp/jiuzhu-python-test.log | tail -n 1)
-    p=$(sed -nE 's/.*[^0-9]?([0-9]+) passed.*/\1/p' <<<"$summary"); f=$(sed -nE 's/.*[^0-9]([0-9]+) failed.*/\1/p' <<<"$summary")
+    p=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+'); f=$(grep -oE '[0-9]+ failed' <<<"$summary" | grep -oE '[0-9]+')
     record "python" "${p:-0}" "${f:-0}" "$status"
 fi
 
