@@ -238,7 +238,9 @@ impl Engine {
     /// Evaluates a household given as a JSON value (parsed with exact numbers).
     pub fn evaluate_value(&self, v: &serde_json::Value, opts: &Options) -> Result<Assessment> {
         let h = self.read(v, opts)?;
-        self.evaluate_household(&h, opts)
+        // `read` settled the date and checked the region: go straight to the programs.
+        let as_of = self.settle_date(h.as_of.map(|d| d.0), opts)?;
+        self.evaluate_checked(&h, as_of, opts)
     }
 
     /// Parses and validates without evaluating.
@@ -289,9 +291,14 @@ impl Engine {
 
     /// Evaluates a validated household.
     pub fn evaluate_household(&self, h: &Household, opts: &Options) -> Result<Assessment> {
-        let pack = &*self.pack;
         let as_of = self.settle_date(h.as_of.map(|d| d.0), opts)?;
         self.check_region(&h.region)?;
+        self.evaluate_checked(h, as_of, opts)
+    }
+
+    /// The programs on a household whose date is settled and whose region is known.
+    fn evaluate_checked(&self, h: &Household, as_of: Date, opts: &Options) -> Result<Assessment> {
+        let pack = &*self.pack;
         let lang = match &opts.lang {
             None => pack.manifest.languages[0].as_str(),
             Some(l) if pack.manifest.languages.contains(l) => l.as_str(),

@@ -18,7 +18,9 @@ struct TestFile {
 #[serde(deny_unknown_fields)]
 struct Case {
     name: String,
+    /// Free text for readers of the file; not checked.
     #[serde(default)]
+    #[allow(dead_code)]
     description: Option<String>,
     #[serde(default)]
     household: Option<serde_norway::Value>,
@@ -115,7 +117,6 @@ pub fn run_pack_tests(engine: &Engine, dir: &Path) -> Report {
 }
 
 fn run_case(engine: &Engine, case: &Case, base: &Path) -> Vec<String> {
-    let _ = &case.description;
     let household: Value = match (&case.household, &case.household_file) {
         (Some(h), None) => match yaml_to_json(h) {
             Ok(v) => v,
