@@ -38,6 +38,11 @@ pub fn run(args: Args) -> u8 {
             engine.parameters().parameters().len(),
             engine.regions().iter().cloned().collect::<Vec<_>>().join(", ")
         );
+        // Informative: a program outside the compiled subset runs interpreted (slower,
+        // same results); say which construct keeps it there.
+        for (id, why) in engine.interpreted_programs() {
+            println!("note: program `{id}` runs interpreted by Rhai: {why}");
+        }
         OK
     } else {
         eprintln!("{} problem{} found", problems.len(), if problems.len() == 1 { "" } else { "s" });

@@ -59,7 +59,8 @@ use household::{DeriveParams, Derived};
 use indexmap::IndexMap;
 use messages::{Catalog, Fill};
 use money::Money;
-use rhai::{Dynamic, Map, Scope, AST};
+use rhai::{Dynamic, Scope, AST};
+use script::value::Val;
 use script::session::{self, Session};
 use script::{Outcome, Period, Status};
 use std::collections::BTreeSet;
@@ -85,6 +86,15 @@ struct Program {
     file: String,
     depends_on: Vec<usize>,
     ast: AST,
+    /// The compiled form, or why the script runs interpreted (see [`script::fast`]).
+    fast: std::result::Result<script::fast::Program, String>,
+}
+
+/// Why a run of the compiled programs stopped.
+enum Stop {
+    /// The compiled evaluator gave up: evaluate again with Rhai.
+    Bail,
+    Error(Error),
 }
 
 /// A loaded, compiled rule pack. Cheap to clone and to share between threads: scripts
@@ -106,6 +116,11 @@ struct Pack {
 pub struct Engine {
     pack: Arc<Pack>,
     overrides: Arc<Overrides>,
+    /// Run every program with the Rhai interpreter (the reference; for tests and audits).
+    interpreted: bool,
+    /// Never fall back to the interpreter when the compiled evaluator gives up: report
+    /// it as an internal error instead (tests use this to show the fast path was taken).
+    strict: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -151,6 +166,7 @@ impl Engine {
                 };
                 match script::compile(&rhai, &file, source) {
                     Ok(ast) => programs.push(Program {
+                        fast: script::fast::compile(&ast),
                         id: decl.id.clone(),
                         file,
                         depends_on: decl
@@ -185,12 +201,32 @@ impl Engine {
         }
         let info = PackInfo { name: manifest.name.clone(), version: manifest.version.clone(), digest: files.digest() };
         let pack = Pack { manifest, files, info, store: Arc::new(store), catalog, rhai, programs, known_regions };
-        Ok(Engine { pack: Arc::new(pack), overrides: Arc::new(Overrides::default()) })
+        Ok(Engine { pack: Arc::new(pack), overrides: Arc::new(Overrides::default()), interpreted: false, strict: false })
     }
 
     /// The same pack with parameter overrides (a reform); compiled scripts are shared.
     pub fn with_overrides(&self, overrides: Overrides) -> Engine {
-        Engine { pack: self.pack.clone(), overrides: Arc::new(overrides) }
+        Engine { pack: self.pack.clone(), overrides: Arc::new(overrides), interpreted: self.interpreted, strict: self.strict }
+    }
+
+    /// The same engine, running every program with the Rhai interpreter instead of the
+    /// compiled evaluator. The results are the same (that is tested); this is the
+    /// reference, and slower.
+    pub fn interpreted(&self) -> Engine {
+        Engine { pack: self.pack.clone(), overrides: self.overrides.clone(), interpreted: true, strict: false }
+    }
+
+    /// For tests: the compiled evaluator only; where it would fall back to Rhai, an
+    /// [`Error::Internal`] instead.
+    #[doc(hidden)]
+    pub fn compiled_strict(&self) -> Engine {
+        Engine { pack: self.pack.clone(), overrides: self.overrides.clone(), interpreted: false, strict: true }
+    }
+
+    /// Programs that run interpreted even on the compiled path, with the construct that
+    /// keeps each out of the compiled subset.
+    pub fn interpreted_programs(&self) -> Vec<(&str, &str)> {
+        self.pack.programs.iter().filter_map(|p| p.fast.as_ref().err().map(|why| (p.id.as_str(), why.as_str()))).collect()
     }
 
     /// Overrides from `[REGION:]PARAM=VALUE` texts, added to this engine's own.
@@ -307,12 +343,26 @@ impl Engine {
             }
         };
         let chain = params::region_chain(&h.region);
-        let mut session = Session::new(pack.store.clone(), self.overrides.clone(), chain, as_of, h.area, opts.trace);
+        let new_session = || Session::new(pack.store.clone(), self.overrides.clone(), chain.clone(), as_of, h.area, opts.trace);
+        let mut session = new_session();
         let derive_params = derive_params(&mut session)?;
         let derived = household::derive(h, as_of, &derive_params);
 
-        let (outcomes, session) = session.enter(|| self.run_programs(h, &derived));
-        let outcomes = outcomes?;
+        let (outcomes, session) = match self.run_programs(h, &derived, session, !self.interpreted) {
+            (Ok(o), s) => (o, s),
+            (Err(Stop::Error(e)), _) => return Err(e),
+            (Err(Stop::Bail), _) if self.strict => return Err(Error::Internal("the compiled evaluator gave up".into())),
+            (Err(Stop::Bail), _) => {
+                // Start again, interpreted, so that the trace is Rhai's alone.
+                let mut session = new_session();
+                self::derive_params(&mut session)?;
+                match self.run_programs(h, &derived, session, false) {
+                    (Ok(o), s) => (o, s),
+                    (Err(Stop::Error(e)), _) => return Err(e),
+                    (Err(Stop::Bail), _) => return Err(Error::Internal("the interpreter gave up".into())),
+                }
+            }
+        };
 
         let mut programs = IndexMap::new();
         let mut totals = [rust_decimal::Decimal::ZERO; 3];
@@ -334,46 +384,78 @@ impl Engine {
         })
     }
 
-    fn run_programs(&self, h: &Household, derived: &Derived) -> Result<Vec<Outcome>> {
+    /// Runs the programs in order: compiled when `fast` and the program has a compiled
+    /// form, else interpreted by Rhai. The session comes back for the trace.
+    fn run_programs(&self, h: &Household, derived: &Derived, mut session: Session, fast: bool) -> (std::result::Result<Vec<Outcome>, Stop>, Session) {
         let pack = &*self.pack;
-        let mut scope = Scope::new();
-        scope.push_constant_dynamic("household", script::convert::household_value(h, derived));
-        let base = scope.len();
+        let mut household_val: Option<Val> = None;
+        let mut household_dyn: Option<Dynamic> = None;
         let mut outcomes: Vec<Outcome> = Vec::with_capacity(pack.programs.len());
+        let mut outcome_vals: Vec<Option<Val>> = Vec::with_capacity(pack.programs.len());
         for p in &pack.programs {
-            Session::set_program(&p.id);
-            let results: Map = p.depends_on.iter().map(|&i| (pack.programs[i].id.as_str().into(), outcomes[i].to_dynamic())).collect();
-            scope.push_constant_dynamic("results", Dynamic::from_map(results));
-            let value = pack.rhai.eval_ast_with_scope::<Dynamic>(&mut scope, &p.ast);
-            scope.rewind(base);
-            let value = match value {
-                Ok(v) => v,
-                Err(e) => {
-                    if let Some(Some(err)) = session::with_current(|s| s.error.take()) {
-                        return Err(err);
+            session.program.clear();
+            session.program.push_str(&p.id);
+            let mut results = script::value::ValMap::with_capacity(p.depends_on.len());
+            for &i in &p.depends_on {
+                let v = outcome_vals[i].get_or_insert_with(|| outcomes[i].to_val()).clone();
+                results.insert(script::value::Str::new(&pack.programs[i].id), v);
+            }
+            let results = Val::map(results);
+            let household = household_val.get_or_insert_with(|| script::convert::household_val(h, derived)).clone();
+            let outcome = match (&p.fast, fast) {
+                (Ok(program), true) => {
+                    let mut run = script::fast::Run::new(&mut session, &pack.manifest.limits);
+                    let value = run.run(program, household, results);
+                    match value.ok().map(script::read_outcome) {
+                        Some(Ok(o)) => o,
+                        _ => return (Err(Stop::Bail), session),
                     }
-                    return Err(script::rule_error(&p.id, &p.file, &e));
+                }
+                _ => {
+                    let household = household_dyn.get_or_insert_with(|| household.to_dynamic()).clone();
+                    let (value, s) = session.enter(|| {
+                        let mut scope = Scope::new();
+                        scope.push_constant_dynamic("household", household);
+                        scope.push_constant_dynamic("results", results.to_dynamic());
+                        pack.rhai.eval_ast_with_scope::<Dynamic>(&mut scope, &p.ast).map_err(|e| {
+                            match session::with_current(|s| s.error.take()) {
+                                Some(Some(err)) => err,
+                                _ => script::rule_error(&p.id, &p.file, &e),
+                            }
+                        })
+                    });
+                    session = s;
+                    let value = match value {
+                        Ok(v) => v,
+                        Err(e) => return (Err(Stop::Error(e)), session),
+                    };
+                    if !value.is_map() {
+                        let message = format!(
+                            "the script must end with a result map #{{ status: ..., amount: ..., period: ..., reasons: [...] }}, it returned {}",
+                            value.type_name()
+                        );
+                        return (Err(Stop::Error(Error::Rule { program: p.id.clone(), file: p.file.clone(), line: None, message })), session);
+                    }
+                    match script::read_outcome(Val::from_dynamic_lossy(&value)) {
+                        Ok(o) => o,
+                        Err(message) => {
+                            return (Err(Stop::Error(Error::Rule { program: p.id.clone(), file: p.file.clone(), line: None, message })), session)
+                        }
+                    }
                 }
             };
-            let outcome = script::read_outcome(value).map_err(|message| Error::Rule {
-                program: p.id.clone(),
-                file: p.file.clone(),
-                line: None,
-                message,
-            })?;
-            session::with_current(|s| {
-                if let Some(t) = s.trace.as_mut() {
-                    t.push(TraceEntry::Result {
-                        program: p.id.clone(),
-                        status: outcome.status.as_str(),
-                        category: outcome.category.clone(),
-                        amount: Money(outcome.amount),
-                    });
-                }
-            });
+            if let Some(t) = session.trace.as_mut() {
+                t.push(TraceEntry::Result {
+                    program: p.id.clone(),
+                    status: outcome.status.as_str(),
+                    category: outcome.category.clone(),
+                    amount: Money(outcome.amount),
+                });
+            }
             outcomes.push(outcome);
+            outcome_vals.push(None);
         }
-        Ok(outcomes)
+        (Ok(outcomes), session)
     }
 
     fn render(&self, h: &Household, o: &Outcome, lang: &str) -> ProgramResult {
@@ -388,7 +470,7 @@ impl Engine {
                     None => r.code.clone(),
                 };
                 let basis = r.basis.clone().or_else(|| entry.map(|e| e.basis.clone())).unwrap_or_default();
-                let values = r.values.iter().map(|(k, v)| (k.to_string(), script::convert::to_json(v))).collect();
+                let values = r.values.iter().map(|(k, v)| (k.as_str().to_string(), v.to_json())).collect();
                 Reason { code: r.code.clone(), message, basis, values }
             })
             .collect();
@@ -396,12 +478,12 @@ impl Engine {
         let mut members = IndexMap::new();
         for m in &h.members {
             if let Some((_, v)) = o.members.iter().find(|(id, _)| *id == m.id) {
-                members.insert(m.id.clone(), script::convert::to_json(v));
+                members.insert(m.id.clone(), v.to_json());
             }
         }
         for (id, v) in &o.members {
             if !members.contains_key(id) {
-                members.insert(id.clone(), script::convert::to_json(v));
+                members.insert(id.clone(), v.to_json());
             }
         }
         ProgramResult {
@@ -411,29 +493,20 @@ impl Engine {
             period: o.period.as_str(),
             members,
             reasons,
-            details: o.details.iter().map(|(k, v)| (k.to_string(), script::convert::to_json(v))).collect(),
+            details: o.details.iter().map(|(k, v)| (k.as_str().to_string(), v.to_json())).collect(),
         }
     }
 }
 
-fn fill(v: Option<&Dynamic>) -> Option<Fill> {
-    let v = v?;
-    if let Ok(d) = v.as_decimal() {
-        return Some(Fill::Decimal(d));
-    }
-    if let Ok(i) = v.as_int() {
-        return Some(Fill::Int(i));
-    }
-    if let Ok(b) = v.as_bool() {
-        return Some(Fill::Bool(b));
-    }
-    if let Some(s) = v.read_lock::<rhai::ImmutableString>() {
-        return Some(Fill::Text(s.to_string()));
-    }
-    if let Some(a) = v.read_lock::<rhai::Array>() {
-        return Some(Fill::List(a.iter().map(|x| x.to_string()).collect()));
-    }
-    Some(Fill::Text(v.to_string()))
+fn fill(v: Option<&Val>) -> Option<Fill> {
+    Some(match v? {
+        Val::Dec(d) => Fill::Decimal(*d),
+        Val::Int(i) => Fill::Int(*i),
+        Val::Bool(b) => Fill::Bool(*b),
+        Val::Str(s) => Fill::Text(s.as_str().to_string()),
+        Val::Array(a) => Fill::List(a.iter().map(|x| x.to_string()).collect()),
+        other => Fill::Text(other.to_string()),
+    })
 }
 
 /// The parameters of policy.md §0, read through the session so the trace shows them.

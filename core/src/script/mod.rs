@@ -8,7 +8,9 @@
 //! with an error naming its program; it cannot hang or exhaust memory.
 
 pub mod convert;
+pub mod fast;
 pub mod session;
+pub mod value;
 
 use crate::date::{days_before, format_date, months_before, parse_date};
 use crate::error::{Error, PackProblem};
@@ -16,6 +18,8 @@ use crate::money::round2;
 use crate::pack::Limits;
 use rhai::packages::Package;
 use rhai::{Dynamic, EvalAltResult, Map, Position, Scope, AST, INT};
+use std::sync::Arc;
+use value::{Str, Val, ValMap};
 use rust_decimal::Decimal;
 
 /// Variables every script sees; declared at compile time so that strict-variable mode
@@ -152,7 +156,7 @@ impl Period {
 #[derive(Debug, Clone)]
 pub struct RawReason {
     pub code: String,
-    pub values: Map,
+    pub values: ValMap,
     pub basis: Option<String>,
 }
 
@@ -166,36 +170,43 @@ pub struct Outcome {
     pub period: Period,
     pub reasons: Vec<RawReason>,
     /// member id → breakdown, in the order the script gave (re-ordered by the engine).
-    pub members: Vec<(String, Dynamic)>,
-    pub details: Map,
+    pub members: Vec<(String, Val)>,
+    pub details: ValMap,
 }
 
 impl Outcome {
     /// The value later programs see in `results.<id>`.
-    pub fn to_dynamic(&self) -> Dynamic {
-        let mut m = Map::new();
-        m.insert("status".into(), self.status.as_str().into());
-        m.insert("category".into(), self.category.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT));
-        m.insert("amount".into(), Dynamic::from_decimal(self.amount));
-        m.insert("period".into(), self.period.as_str().into());
-        let members: Map = self.members.iter().map(|(k, v)| (k.into(), v.clone())).collect();
-        m.insert("members".into(), Dynamic::from_map(members));
-        m.insert("details".into(), Dynamic::from_map(self.details.clone()));
-        Dynamic::from_map(m)
+    pub fn to_val(&self) -> Val {
+        let members = self.members.iter().map(|(k, v)| (Str::new(k), v.clone())).collect::<Vec<_>>();
+        let mut members_map = ValMap::with_capacity(members.len());
+        for (k, v) in members {
+            members_map.insert(k, v);
+        }
+        Val::map(ValMap::from_sorted(vec![
+            (Str::Static("amount"), Val::Dec(self.amount)),
+            (Str::Static("category"), self.category.as_deref().map(Val::string).unwrap_or(Val::Unit)),
+            (Str::Static("details"), Val::map(self.details.clone())),
+            (Str::Static("members"), Val::map(members_map)),
+            (Str::Static("period"), Val::str(self.period.as_str())),
+            (Str::Static("status"), Val::str(self.status.as_str())),
+        ]))
     }
 }
 
 /// Reads a script's return value; the message says what is wrong with it.
-pub fn read_outcome(v: Dynamic) -> Result<Outcome, String> {
+pub fn read_outcome(v: Val) -> Result<Outcome, String> {
     let type_name = v.type_name();
-    let mut m: Map = v
-        .try_cast::<Map>()
-        .ok_or_else(|| format!("the script must end with a result map #{{ status: ..., amount: ..., period: ..., reasons: [...] }}, it returned {type_name}"))?;
-    let text = |m: &mut Map, key: &str| -> Result<Option<String>, String> {
+    let Val::Map(m) = v else {
+        return Err(format!(
+            "the script must end with a result map #{{ status: ..., amount: ..., period: ..., reasons: [...] }}, it returned {type_name}"
+        ));
+    };
+    let mut m = Arc::try_unwrap(m).unwrap_or_else(|m| (*m).clone());
+    let text = |m: &mut ValMap, key: &str| -> Result<Option<String>, String> {
         match m.remove(key) {
-            None => Ok(None),
-            Some(x) if x.is_unit() => Ok(None),
-            Some(x) => x.into_string().map(Some).map_err(|t| format!("`{key}` must be a string, found {t}")),
+            None | Some(Val::Unit) => Ok(None),
+            Some(Val::Str(s)) => Ok(Some(s.as_str().to_string())),
+            Some(x) => Err(format!("`{key}` must be a string, found {}", x.type_name())),
         }
     };
     let status = match text(&mut m, "status")?.as_deref() {
@@ -215,64 +226,59 @@ pub fn read_outcome(v: Dynamic) -> Result<Outcome, String> {
     let category = text(&mut m, "category")?;
     let amount = match m.remove("amount") {
         None => Decimal::ZERO,
-        Some(a) => {
-            if let Ok(d) = a.as_decimal() {
-                d
-            } else if let Ok(i) = a.as_int() {
-                Decimal::from(i)
-            } else {
-                return Err(format!("`amount` must be a number, found {}", a.type_name()));
-            }
-        }
+        Some(Val::Dec(d)) => d,
+        Some(Val::Int(i)) => Decimal::from(i),
+        Some(a) => return Err(format!("`amount` must be a number, found {}", a.type_name())),
     };
     if amount.is_sign_negative() && !amount.is_zero() {
         return Err(format!("`amount` is negative ({amount})"));
     }
     let reasons = match m.remove("reasons") {
         None => return Err("the result has no `reasons`".into()),
-        Some(r) => {
-            let t = r.type_name();
-            let arr = r.try_cast::<rhai::Array>().ok_or_else(|| format!("`reasons` must be an array, found {t}"))?;
+        Some(Val::Array(arr)) => {
+            let arr = Arc::try_unwrap(arr).unwrap_or_else(|a| (*a).clone());
             arr.into_iter().map(read_reason).collect::<Result<Vec<_>, _>>()?
         }
+        Some(r) => return Err(format!("`reasons` must be an array, found {}", r.type_name())),
     };
     if reasons.is_empty() {
         return Err("the result must give at least one reason".into());
     }
     let members = match m.remove("members") {
-        None => Vec::new(),
-        Some(x) if x.is_unit() => Vec::new(),
-        Some(x) => {
-            let t = x.type_name();
-            let map = x.try_cast::<Map>().ok_or_else(|| format!("`members` must be a map of member id to values, found {t}"))?;
-            map.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+        None | Some(Val::Unit) => Vec::new(),
+        Some(Val::Map(map)) => {
+            let map = Arc::try_unwrap(map).unwrap_or_else(|m| (*m).clone());
+            map.into_entries().into_iter().map(|(k, v)| (k.as_str().to_string(), v)).collect()
         }
+        Some(x) => return Err(format!("`members` must be a map of member id to values, found {}", x.type_name())),
     };
     let details = match m.remove("details") {
-        None => Map::new(),
-        Some(x) if x.is_unit() => Map::new(),
-        Some(x) => {
-            let t = x.type_name();
-            x.try_cast::<Map>().ok_or_else(|| format!("`details` must be a map, found {t}"))?
-        }
+        None | Some(Val::Unit) => ValMap::default(),
+        Some(Val::Map(map)) => Arc::try_unwrap(map).unwrap_or_else(|m| (*m).clone()),
+        Some(x) => return Err(format!("`details` must be a map, found {}", x.type_name())),
     };
     if let Some(k) = m.keys().next() {
-        return Err(format!("unknown key `{k}` in the result (allowed: status, category, amount, period, reasons, members, details)"));
+        return Err(format!("unknown key `{}` in the result (allowed: status, category, amount, period, reasons, members, details)", k.as_str()));
     }
     Ok(Outcome { status, category, amount: round2(amount), period, reasons, members, details })
 }
 
-fn read_reason(r: Dynamic) -> Result<RawReason, String> {
+fn read_reason(r: Val) -> Result<RawReason, String> {
     let t = r.type_name();
-    let mut m = r.try_cast::<Map>().ok_or_else(|| format!("a reason must be made with reason(code, values), found {t}"))?;
-    let code = m
-        .remove("code")
-        .and_then(|c| c.into_string().ok())
-        .ok_or("a reason has no string `code`")?;
-    let values = match m.remove("values") {
-        None => Map::new(),
-        Some(v) => v.try_cast::<Map>().ok_or("a reason's `values` must be a map")?,
+    let Val::Map(m) = r else { return Err(format!("a reason must be made with reason(code, values), found {t}")) };
+    let mut m = Arc::try_unwrap(m).unwrap_or_else(|m| (*m).clone());
+    let code = match m.remove("code") {
+        Some(Val::Str(s)) => s.as_str().to_string(),
+        _ => return Err("a reason has no string `code`".into()),
     };
-    let basis = m.remove("basis").and_then(|b| b.into_string().ok());
+    let values = match m.remove("values") {
+        None => ValMap::default(),
+        Some(Val::Map(v)) => Arc::try_unwrap(v).unwrap_or_else(|m| (*m).clone()),
+        Some(_) => return Err("a reason's `values` must be a map".into()),
+    };
+    let basis = match m.remove("basis") {
+        Some(Val::Str(s)) => Some(s.as_str().to_string()),
+        _ => None,
+    };
     Ok(RawReason { code, values, basis })
 }

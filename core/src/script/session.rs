@@ -10,6 +10,7 @@ use crate::date::{format_date, Date};
 use crate::error::Error;
 use crate::household::Area;
 use crate::params::{lookup, Overrides, ParamStore, ParamValue, Resolved};
+use super::value::Val;
 use rhai::{Dynamic, EvalAltResult};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -21,7 +22,7 @@ pub struct Session {
     chain: Vec<String>,
     as_of: Date,
     area: Area,
-    cache: HashMap<String, Dynamic>,
+    cache: HashMap<String, Val>,
     /// `Some` when the caller asked for a trace.
     pub trace: Option<Vec<TraceEntry>>,
     /// The program running now (for the trace).
@@ -65,18 +66,26 @@ impl Session {
         Ok(r)
     }
 
-    fn param(&mut self, name: &str) -> Result<Dynamic, Error> {
+    /// A parameter's value for the rules (resolved once per evaluation).
+    pub fn param_val(&mut self, name: &str) -> Result<Val, Error> {
         if let Some(v) = self.cache.get(name) {
             return Ok(v.clone());
         }
         let r = self.resolve(name)?;
         let v = match r.value {
-            ParamValue::Decimal(d) => Dynamic::from_decimal(d),
-            ParamValue::Integer(i) => Dynamic::from_int(i),
-            ParamValue::List(l) => Dynamic::from_array(l.into_iter().map(Dynamic::from).collect()),
+            ParamValue::Decimal(d) => Val::Dec(d),
+            ParamValue::Integer(i) => Val::Int(i),
+            ParamValue::List(l) => Val::array(l.into_iter().map(Val::from).collect()),
         };
         self.cache.insert(name.to_string(), v.clone());
         Ok(v)
+    }
+
+    /// `step("label", value)`: a figure for the audit trace.
+    pub fn step_val(&mut self, label: &str, value: &Val) {
+        if let Some(t) = self.trace.as_mut() {
+            t.push(TraceEntry::Step { program: self.program.clone(), label: label.to_string(), value: value.to_json() });
+        }
     }
 
     /// Runs `f` with this session installed for the helpers, and hands the session back.
@@ -113,8 +122,8 @@ fn with_session<T>(f: impl FnOnce(&mut Session) -> Result<T, Box<EvalAltResult>>
 
 /// `param("name")` for scripts.
 pub fn script_param(name: &str) -> Result<Dynamic, Box<EvalAltResult>> {
-    with_session(|s| match s.param(name) {
-        Ok(v) => Ok(v),
+    with_session(|s| match s.param_val(name) {
+        Ok(v) => Ok(v.to_dynamic()),
         Err(e) => {
             let msg = e.to_string();
             s.error.get_or_insert(e);
@@ -126,13 +135,7 @@ pub fn script_param(name: &str) -> Result<Dynamic, Box<EvalAltResult>> {
 /// `step("label", value)` for scripts: a figure for the audit trace.
 pub fn script_step(label: &str, value: Dynamic) -> Result<(), Box<EvalAltResult>> {
     with_session(|s| {
-        if let Some(t) = s.trace.as_mut() {
-            t.push(TraceEntry::Step {
-                program: s.program.clone(),
-                label: label.to_string(),
-                value: super::convert::to_json(&value),
-            });
-        }
+        s.step_val(label, &Val::from_dynamic_lossy(&value));
         Ok(())
     })
 }

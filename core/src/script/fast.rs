@@ -1,0 +1,1058 @@
+//! The compiled evaluator: rule scripts lowered from Rhai's AST to a small tree whose
+//! variables are resolved to slots when the pack loads, run over [`Val`]s.
+//!
+//! Why: interpreting Rhai costs most of an assessment (name lookups, function
+//! resolution by hash, and above all deep copies of the household's maps on every
+//! `let` and `for`). The rules of a pack use a small part of the language; that part is
+//! compiled here and runs an order of magnitude faster with the same results.
+//!
+//! How it stays exact: Rhai parses and checks the script as before, and stays the
+//! reference. A script using anything outside the compiled subset (user functions,
+//! `switch`, closures, other library functions…) runs interpreted, entirely. And at run
+//! time, any step whose result the evaluator is not sure to give exactly as Rhai would —
+//! an error of any kind, an overflow, a type the operator does not cover, a limit
+//! approached — makes it give up ([`Bail`]): the household is then evaluated again by
+//! Rhai from the start, which gives the same result or the exact error. Tests run every
+//! case both ways and compare the output byte for byte.
+
+use super::session::Session;
+use super::value::{intern, Str, Val, ValMap};
+use crate::date::{days_before, format_date, months_before, parse_date};
+use crate::money::round2;
+use crate::pack::Limits;
+use rhai::{ASTFlags, Expr, FnCallExpr, Stmt, StmtBlock, AST};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+/// The evaluator gave up: run this household with Rhai instead.
+#[derive(Debug)]
+pub struct Bail;
+
+type R<T> = Result<T, Bail>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    fn from_name(name: &str) -> Option<Op> {
+        Some(match name {
+            "+" => Op::Add,
+            "-" => Op::Sub,
+            "*" => Op::Mul,
+            "/" => Op::Div,
+            "%" => Op::Rem,
+            "==" => Op::Eq,
+            "!=" => Op::Ne,
+            "<" => Op::Lt,
+            "<=" => Op::Le,
+            ">" => Op::Gt,
+            ">=" => Op::Ge,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug)]
+enum Builtin {
+    Param,
+    Round2,
+    Reason,
+    Max,
+    Min,
+    MonthsBefore,
+    DaysBefore,
+    Step,
+    Len,
+}
+
+#[derive(Debug)]
+enum Access {
+    Prop(&'static str),
+    Index(E),
+    Len,
+}
+
+#[derive(Debug)]
+enum E {
+    Const(Val),
+    /// A constant array or map, built afresh each time (no reference count shared by
+    /// threads).
+    ConstArray(Vec<Val>),
+    ConstMap(Val),
+    Local(usize),
+    Chain(Box<E>, Vec<Access>),
+    Array(Vec<E>),
+    /// Entries in evaluation order; `keys` are all keys, sorted.
+    Map(Vec<(&'static str, E)>, Vec<&'static str>),
+    And(Vec<E>),
+    Or(Vec<E>),
+    Coalesce(Vec<E>),
+    Bin(Op, Box<E>, Box<E>),
+    Not(Box<E>),
+    Neg(Box<E>),
+    Plus(Box<E>),
+    /// `item in container`.
+    Contains(Box<E>, Box<E>),
+    Call(Builtin, Vec<E>),
+    Block(Block),
+}
+
+#[derive(Debug)]
+enum PathStep {
+    Prop(&'static str),
+    Index(E),
+}
+
+#[derive(Debug)]
+struct Place {
+    slot: usize,
+    constant: bool,
+    path: Vec<PathStep>,
+}
+
+#[derive(Debug)]
+enum S {
+    Let(usize, E),
+    Assign(Place, E),
+    OpAssign(Place, Op, E),
+    Push(Place, E),
+    If(E, Block, Block),
+    For(usize, Option<usize>, E, Block),
+    While(E, Block),
+    Expr(E),
+    Block(Block),
+    Continue,
+    Break,
+    Return(Option<E>),
+    Noop,
+}
+
+#[derive(Debug, Default)]
+struct Block(Vec<S>);
+
+/// A compiled program.
+#[derive(Debug)]
+pub struct Program {
+    body: Block,
+    slots: usize,
+}
+
+// ---------------------------------------------------------------------------------------
+// Compiling
+// ---------------------------------------------------------------------------------------
+
+struct Compiler {
+    /// (name, slot, constant), innermost last.
+    names: Vec<(String, usize, bool)>,
+    next: usize,
+    max: usize,
+}
+
+/// Compiles a script whose variables `household` and `results` are slots 0 and 1.
+/// `Err` names the first construct outside the compiled subset.
+pub fn compile(ast: &AST) -> Result<Program, String> {
+    if ast.has_functions() {
+        return Err("the script defines functions".into());
+    }
+    let mut c = Compiler { names: Vec::new(), next: 0, max: 0 };
+    for v in super::SCRIPT_VARIABLES {
+        c.declare(v, true);
+    }
+    let body = c.stmts(ast.statements())?;
+    Ok(Program { body, slots: c.max })
+}
+
+impl Compiler {
+    fn declare(&mut self, name: &str, constant: bool) -> usize {
+        let slot = self.next;
+        self.next += 1;
+        self.max = self.max.max(self.next);
+        self.names.push((name.to_string(), slot, constant));
+        slot
+    }
+
+    fn lookup(&self, name: &str) -> Result<(usize, bool), String> {
+        self.names
+            .iter()
+            .rev()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, s, c)| (*s, *c))
+            .ok_or_else(|| format!("unknown variable `{name}`"))
+    }
+
+    /// A block with its own scope.
+    fn scoped(&mut self, f: impl FnOnce(&mut Self) -> Result<Block, String>) -> Result<Block, String> {
+        let (names, next) = (self.names.len(), self.next);
+        let out = f(self);
+        self.names.truncate(names);
+        self.next = next;
+        out
+    }
+
+    fn block(&mut self, b: &StmtBlock) -> Result<Block, String> {
+        self.scoped(|c| c.stmts(b.statements()))
+    }
+
+    fn stmts(&mut self, list: &[Stmt]) -> Result<Block, String> {
+        list.iter().map(|s| self.stmt(s)).collect::<Result<Vec<_>, _>>().map(Block)
+    }
+
+    fn stmt(&mut self, s: &Stmt) -> Result<S, String> {
+        Ok(match s {
+            Stmt::Noop(_) => S::Noop,
+            Stmt::Var(x, flags, _) => {
+                let value = self.expr(&x.1)?;
+                let slot = self.declare(x.0.name.as_str(), flags.contains(ASTFlags::CONSTANT));
+                S::Let(slot, value)
+            }
+            Stmt::Assignment(x) => {
+                let (op, bin) = (&x.0, &x.1);
+                let place = self.place(&bin.lhs)?;
+                let value = self.expr(&bin.rhs)?;
+                match op.get_op_assignment_info() {
+                    None => S::Assign(place, value),
+                    Some((.., op_syntax)) => {
+                        let op = Op::from_name(op_syntax).ok_or_else(|| format!("operator `{op_syntax}=`"))?;
+                        if !matches!(op, Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem) {
+                            return Err(format!("operator `{op_syntax}=`"));
+                        }
+                        S::OpAssign(place, op, value)
+                    }
+                }
+            }
+            Stmt::If(x, _) => {
+                let cond = self.expr(&x.expr)?;
+                S::If(cond, self.block(&x.body)?, self.block(&x.branch)?)
+            }
+            Stmt::While(x, _) => {
+                let cond = match &x.expr {
+                    Expr::Unit(_) => E::Const(Val::Bool(true)),
+                    e => self.expr(e)?,
+                };
+                S::While(cond, self.block(&x.body)?)
+            }
+            Stmt::For(x, _) => {
+                let (var, counter, flow) = (&x.0, &x.1, &x.2);
+                let iter = self.expr(&flow.expr)?;
+                let (names, next) = (self.names.len(), self.next);
+                let v = self.declare(var.name.as_str(), false);
+                let k = counter.as_ref().map(|k| self.declare(k.name.as_str(), false));
+                let body = self.block(&flow.body);
+                self.names.truncate(names);
+                self.next = next;
+                S::For(v, k, iter, body?)
+            }
+            Stmt::Expr(e) => self.expr_stmt(e)?,
+            Stmt::FnCall(f, _) => S::Expr(self.call(f)?),
+            Stmt::Block(b) => S::Block(self.block(b)?),
+            Stmt::BreakLoop(None, flags, _) => {
+                if flags.contains(ASTFlags::BREAK) {
+                    S::Break
+                } else {
+                    S::Continue
+                }
+            }
+            Stmt::Return(value, flags, _) if !flags.contains(ASTFlags::BREAK) => {
+                S::Return(value.as_ref().map(|e| self.expr(e)).transpose()?)
+            }
+            other => return Err(format!("statement {:?}", std::mem::discriminant(other))),
+        })
+    }
+
+    /// An expression statement: `x.push(v)` is the one mutating method.
+    fn expr_stmt(&mut self, e: &Expr) -> Result<S, String> {
+        if let Expr::Dot(bin, _, _) = e {
+            if let Some((place_expr, name, args)) = split_method(e) {
+                if name == "push" && args.len() == 1 {
+                    let place = self.place_of_chain(place_expr)?;
+                    let value = self.expr(&args[0])?;
+                    let _ = bin;
+                    return Ok(S::Push(place, value));
+                }
+            }
+        }
+        Ok(S::Expr(self.expr(e)?))
+    }
+
+    fn place(&mut self, e: &Expr) -> Result<Place, String> {
+        match e {
+            Expr::Variable(x, _, _) => {
+                if !x.2.is_empty() {
+                    return Err("namespaced variable".into());
+                }
+                let (slot, constant) = self.lookup(x.1.as_str())?;
+                Ok(Place { slot, constant, path: Vec::new() })
+            }
+            Expr::Dot(..) | Expr::Index(..) => {
+                let (root, accesses) = self.chain(e)?;
+                let E::Local(slot) = root else { return Err("assignment to an expression".into()) };
+                let constant = self.names.iter().any(|(_, s, c)| *s == slot && *c);
+                let path = accesses
+                    .into_iter()
+                    .map(|a| match a {
+                        Access::Prop(p) => Ok(PathStep::Prop(p)),
+                        Access::Index(i) => Ok(PathStep::Index(i)),
+                        Access::Len => Err("assignment to len()".to_string()),
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(Place { slot, constant, path })
+            }
+            _ => Err("assignment to an expression".into()),
+        }
+    }
+
+    /// The place a method is called on (`reasons` in `reasons.push(x)`).
+    fn place_of_chain(&mut self, e: &Expr) -> Result<Place, String> {
+        self.place(e)
+    }
+
+    fn expr(&mut self, e: &Expr) -> Result<E, String> {
+        Ok(match e {
+            Expr::DynamicConstant(d, _) => constant(d)?,
+            Expr::BoolConstant(b, _) => E::Const(Val::Bool(*b)),
+            Expr::IntegerConstant(i, _) => E::Const(Val::Int(*i)),
+            Expr::StringConstant(s, _) => E::Const(Val::Str(Str::Static(intern(s.as_str())))),
+            Expr::Unit(_) => E::Const(Val::Unit),
+            Expr::Array(items, _) => E::Array(items.iter().map(|x| self.expr(x)).collect::<Result<_, _>>()?),
+            Expr::Map(x, _) => {
+                let entries = x.0.iter().map(|(k, v)| Ok((intern(k.name.as_str()), self.expr(v)?))).collect::<Result<Vec<_>, String>>()?;
+                let keys = x.1.keys().map(|k| intern(k.as_str())).collect::<Vec<_>>();
+                E::Map(entries, keys)
+            }
+            Expr::Variable(x, _, _) => {
+                if !x.2.is_empty() {
+                    return Err("namespaced variable".into());
+                }
+                E::Local(self.lookup(x.1.as_str())?.0)
+            }
+            Expr::Stmt(b) => E::Block(self.block(b)?),
+            Expr::FnCall(f, _) => self.call(f)?,
+            Expr::Dot(..) | Expr::Index(..) => {
+                let (root, accesses) = self.chain(e)?;
+                E::Chain(Box::new(root), accesses)
+            }
+            Expr::And(list, _) => E::And(list.iter().map(|x| self.expr(x)).collect::<Result<_, _>>()?),
+            Expr::Or(list, _) => E::Or(list.iter().map(|x| self.expr(x)).collect::<Result<_, _>>()?),
+            Expr::Coalesce(list, _) => E::Coalesce(list.iter().map(|x| self.expr(x)).collect::<Result<_, _>>()?),
+            other => return Err(format!("expression {:?}", std::mem::discriminant(other))),
+        })
+    }
+
+    /// `a.b[c].d` → root `a` and the accesses; see Rhai's chain layout: the right side of
+    /// a `Dot`/`Index` is either the last accessor (with the `BREAK` flag for an index) or
+    /// another `Dot`/`Index` whose left side is the next accessor.
+    fn chain(&mut self, e: &Expr) -> Result<(E, Vec<Access>), String> {
+        let (bin, flags, is_index) = match e {
+            Expr::Dot(b, f, _) => (b, *f, false),
+            Expr::Index(b, f, _) => (b, *f, true),
+            _ => unreachable!("chain of a non-chain expression"),
+        };
+        let root = self.expr(&bin.lhs)?;
+        let mut out = Vec::new();
+        self.walk(is_index, &bin.rhs, flags.contains(ASTFlags::BREAK), &mut out)?;
+        Ok((root, out))
+    }
+
+    fn walk(&mut self, is_index: bool, rhs: &Expr, terminal: bool, out: &mut Vec<Access>) -> Result<(), String> {
+        if is_index && terminal {
+            out.push(Access::Index(self.expr(rhs)?));
+            return Ok(());
+        }
+        match rhs {
+            Expr::Dot(b, f, _) | Expr::Index(b, f, _) => {
+                let next_is_index = matches!(rhs, Expr::Index(..));
+                if is_index {
+                    out.push(Access::Index(self.expr(&b.lhs)?));
+                } else {
+                    out.push(self.accessor(&b.lhs)?);
+                }
+                self.walk(next_is_index, &b.rhs, f.contains(ASTFlags::BREAK), out)
+            }
+            _ if is_index => {
+                out.push(Access::Index(self.expr(rhs)?));
+                Ok(())
+            }
+            _ => {
+                out.push(self.accessor(rhs)?);
+                Ok(())
+            }
+        }
+    }
+
+    fn accessor(&mut self, e: &Expr) -> Result<Access, String> {
+        match e {
+            Expr::Property(p, _) => Ok(Access::Prop(intern(p.2.as_str()))),
+            Expr::MethodCall(f, _) if f.name.as_str() == "len" && f.args.is_empty() => Ok(Access::Len),
+            Expr::MethodCall(f, _) => Err(format!("method `{}`", f.name)),
+            _ => Err("accessor".into()),
+        }
+    }
+
+    fn call(&mut self, f: &FnCallExpr) -> Result<E, String> {
+        if !f.namespace.is_empty() || f.capture_parent_scope {
+            return Err(format!("call of `{}`", f.name));
+        }
+        let name = f.name.as_str();
+        let n = f.args.len();
+        let mut args = f.args.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>, _>>()?;
+        let one = |args: &mut Vec<E>| Box::new(args.pop().expect("one argument"));
+        if n == 2 {
+            if let Some(op) = Op::from_name(name) {
+                let rhs = Box::new(args.pop().expect("rhs"));
+                let lhs = Box::new(args.pop().expect("lhs"));
+                return Ok(E::Bin(op, lhs, rhs));
+            }
+        }
+        Ok(match (name, n) {
+            ("!", 1) => E::Not(one(&mut args)),
+            ("-", 1) => E::Neg(one(&mut args)),
+            ("+", 1) => E::Plus(one(&mut args)),
+            ("contains", 2) => {
+                let item = Box::new(args.pop().expect("item"));
+                let container = Box::new(args.pop().expect("container"));
+                E::Contains(item, container)
+            }
+            ("param", 1) => E::Call(Builtin::Param, args),
+            ("round2", 1) => E::Call(Builtin::Round2, args),
+            ("reason", 1 | 2) => E::Call(Builtin::Reason, args),
+            ("max", 2) => E::Call(Builtin::Max, args),
+            ("min", 2) => E::Call(Builtin::Min, args),
+            ("months_before", 2) => E::Call(Builtin::MonthsBefore, args),
+            ("days_before", 2) => E::Call(Builtin::DaysBefore, args),
+            ("step", 2) => E::Call(Builtin::Step, args),
+            ("len", 1) => E::Call(Builtin::Len, args),
+            _ => return Err(format!("function `{name}` with {n} argument(s)")),
+        })
+    }
+}
+
+/// `x.push(v)` → (`x`, "push", [v]) when the chain ends in a method call.
+fn split_method(e: &Expr) -> Option<(&Expr, &str, &[Expr])> {
+    let Expr::Dot(bin, flags, _) = e else { return None };
+    if flags.contains(ASTFlags::BREAK) {
+        return None;
+    }
+    match &bin.rhs {
+        Expr::MethodCall(f, _) if f.namespace.is_empty() => Some((&bin.lhs, f.name.as_str(), &f.args[..])),
+        _ => None,
+    }
+}
+
+fn constant(d: &rhai::Dynamic) -> Result<E, String> {
+    let v = strict_val(d).ok_or_else(|| format!("constant of type {}", d.type_name()))?;
+    Ok(match v {
+        Val::Array(a) => E::ConstArray(a.to_vec()),
+        v @ Val::Map(_) => E::ConstMap(v),
+        v => E::Const(v),
+    })
+}
+
+/// A compile-time constant, with its strings interned.
+fn strict_val(d: &rhai::Dynamic) -> Option<Val> {
+    if let Some(s) = d.read_lock::<rhai::ImmutableString>() {
+        return Some(Val::Str(Str::Static(intern(s.as_str()))));
+    }
+    if let Some(a) = d.read_lock::<rhai::Array>() {
+        return a.iter().map(strict_val).collect::<Option<Vec<_>>>().map(Val::array);
+    }
+    if let Some(m) = d.read_lock::<rhai::Map>() {
+        let entries = m.iter().map(|(k, v)| Some((Str::Static(intern(k.as_str())), strict_val(v)?))).collect::<Option<Vec<_>>>()?;
+        return Some(Val::map(ValMap::from_sorted(entries)));
+    }
+    Val::from_dynamic(d).filter(|v| !matches!(v, Val::Str(_) | Val::Array(_) | Val::Map(_)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Running
+// ---------------------------------------------------------------------------------------
+
+enum Flow {
+    Normal(Val),
+    Continue,
+    Break,
+    Return(Val),
+}
+
+/// The state of one program run.
+pub struct Run<'s> {
+    pub session: &'s mut Session,
+    slots: Vec<Val>,
+    ops: u64,
+    max_ops: u64,
+    elems: usize,
+    max_elems: usize,
+    bytes: usize,
+    max_bytes: usize,
+}
+
+impl<'s> Run<'s> {
+    /// A run within `limits`, given up well before Rhai would stop (the count here is
+    /// coarser than Rhai's, so the budget is a quarter of it).
+    pub fn new(session: &'s mut Session, limits: &Limits) -> Run<'s> {
+        let lim = |x: usize| if x == 0 { usize::MAX } else { x };
+        Run {
+            session,
+            slots: Vec::new(),
+            ops: 0,
+            max_ops: if limits.max_operations == 0 { u64::MAX } else { limits.max_operations / 4 },
+            elems: 0,
+            max_elems: lim(limits.max_array_size).min(lim(limits.max_map_size)) / 2,
+            bytes: 0,
+            max_bytes: lim(limits.max_string_size) / 2,
+        }
+    }
+
+    /// Runs a program with `household` and `results`; the value of its last statement.
+    pub fn run(&mut self, p: &Program, household: Val, results: Val) -> R<Val> {
+        self.slots.clear();
+        self.slots.resize(p.slots, Val::Unit);
+        self.slots[0] = household;
+        self.slots[1] = results;
+        let out = match self.block(&p.body)? {
+            Flow::Normal(v) | Flow::Return(v) => v,
+            Flow::Continue | Flow::Break => return Err(Bail),
+        };
+        self.slots.clear();
+        Ok(out)
+    }
+
+    #[inline]
+    fn tick(&mut self) -> R<()> {
+        self.ops += 1;
+        if self.ops > self.max_ops {
+            return Err(Bail);
+        }
+        Ok(())
+    }
+
+    /// Accounts for data put into a container (Rhai limits the size of arrays, maps
+    /// and strings, nested ones included; a running total is a safe upper bound).
+    fn grow(&mut self, v: &Val) -> R<()> {
+        let (e, b) = weight(v);
+        self.elems += e + 1;
+        self.bytes += b;
+        if self.elems > self.max_elems || self.bytes > self.max_bytes {
+            return Err(Bail);
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, b: &Block) -> R<Flow> {
+        let mut last = Val::Unit;
+        for s in &b.0 {
+            match self.stmt(s)? {
+                Flow::Normal(v) => last = v,
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Normal(last))
+    }
+
+    fn stmt(&mut self, s: &S) -> R<Flow> {
+        self.tick()?;
+        Ok(match s {
+            S::Let(slot, e) => {
+                self.slots[*slot] = self.expr(e)?;
+                Flow::Normal(Val::Unit)
+            }
+            S::Assign(place, e) => {
+                let v = self.expr(e)?;
+                if place.constant {
+                    return Err(Bail);
+                }
+                if !place.path.is_empty() {
+                    self.grow(&v)?;
+                }
+                *self.place_mut(place)? = v;
+                Flow::Normal(Val::Unit)
+            }
+            S::OpAssign(place, op, e) => {
+                let rhs = self.expr(e)?;
+                if place.constant {
+                    return Err(Bail);
+                }
+                let target = self.place_mut(place)?;
+                let current = std::mem::take(target);
+                let new = match (&current, *op, &rhs) {
+                    (Val::Array(_), Op::Add, Val::Array(extra)) => {
+                        let extra = extra.clone();
+                        let Val::Array(mut a) = current else { unreachable!() };
+                        Arc::make_mut(&mut a).extend(extra.iter().cloned());
+                        Val::Array(a)
+                    }
+                    _ => match binary(*op, &current, &rhs) {
+                        Ok(v) => v,
+                        Err(Bail) => {
+                            *self.place_mut(place)? = current;
+                            return Err(Bail);
+                        }
+                    },
+                };
+                if let (Val::Array(_), Val::Array(extra)) = (&new, &rhs) {
+                    for x in extra.iter() {
+                        self.grow(x)?;
+                    }
+                }
+                if let Val::Str(s) = &new {
+                    self.bytes += s.len();
+                    if self.bytes > self.max_bytes {
+                        return Err(Bail);
+                    }
+                }
+                *self.place_mut(place)? = new;
+                Flow::Normal(Val::Unit)
+            }
+            S::Push(place, e) => {
+                let v = self.expr(e)?;
+                if place.constant {
+                    return Err(Bail);
+                }
+                self.grow(&v)?;
+                match self.place_mut(place)? {
+                    Val::Array(a) => Arc::make_mut(a).push(v),
+                    _ => return Err(Bail),
+                }
+                Flow::Normal(Val::Unit)
+            }
+            S::If(cond, then, other) => {
+                let c = self.boolean(cond)?;
+                self.block(if c { then } else { other })?
+            }
+            S::For(var, counter, iter, body) => {
+                let Val::Array(items) = self.expr(iter)? else { return Err(Bail) };
+                for (i, item) in items.iter().enumerate() {
+                    self.tick()?;
+                    self.slots[*var] = item.clone();
+                    if let Some(k) = counter {
+                        self.slots[*k] = Val::Int(i as i64);
+                    }
+                    match self.block(body)? {
+                        Flow::Normal(_) | Flow::Continue => {}
+                        Flow::Break => break,
+                        r @ Flow::Return(_) => return Ok(r),
+                    }
+                }
+                Flow::Normal(Val::Unit)
+            }
+            S::While(cond, body) => {
+                loop {
+                    self.tick()?;
+                    if !self.boolean(cond)? {
+                        break;
+                    }
+                    match self.block(body)? {
+                        Flow::Normal(_) | Flow::Continue => {}
+                        Flow::Break => break,
+                        r @ Flow::Return(_) => return Ok(r),
+                    }
+                }
+                Flow::Normal(Val::Unit)
+            }
+            S::Expr(e) => Flow::Normal(self.expr(e)?),
+            S::Block(b) => self.block(b)?,
+            S::Continue => Flow::Continue,
+            S::Break => Flow::Break,
+            S::Return(e) => Flow::Return(match e {
+                Some(e) => self.expr(e)?,
+                None => Val::Unit,
+            }),
+            S::Noop => Flow::Normal(Val::Unit),
+        })
+    }
+
+    /// The variable or element a statement writes to (copying shared data first).
+    fn place_mut(&mut self, place: &Place) -> R<&mut Val> {
+        // Index expressions are evaluated before the target is borrowed.
+        let mut keys: Vec<Val> = Vec::new();
+        for step in &place.path {
+            if let PathStep::Index(e) = step {
+                let k = self.expr(e)?;
+                keys.push(k);
+            }
+        }
+        let mut keys = keys.into_iter();
+        let mut target = &mut self.slots[place.slot];
+        for step in &place.path {
+            target = match step {
+                PathStep::Prop(p) => match target {
+                    Val::Map(m) => Arc::make_mut(m).entry(Str::Static(p)),
+                    _ => return Err(Bail),
+                },
+                PathStep::Index(_) => {
+                    let key = keys.next().ok_or(Bail)?;
+                    match (target, key) {
+                        (Val::Map(m), Val::Str(k)) => Arc::make_mut(m).entry(k),
+                        (Val::Array(a), Val::Int(i)) => {
+                            let a = Arc::make_mut(a);
+                            let i = usize::try_from(i).map_err(|_| Bail)?;
+                            a.get_mut(i).ok_or(Bail)?
+                        }
+                        _ => return Err(Bail),
+                    }
+                }
+            };
+        }
+        Ok(target)
+    }
+
+    fn boolean(&mut self, e: &E) -> R<bool> {
+        match self.expr(e)? {
+            Val::Bool(b) => Ok(b),
+            _ => Err(Bail),
+        }
+    }
+
+    fn expr(&mut self, e: &E) -> R<Val> {
+        self.tick()?;
+        Ok(match e {
+            E::Const(v) => v.clone(),
+            E::ConstArray(items) => {
+                let a: Vec<Val> = items.iter().map(fresh).collect();
+                for x in &a {
+                    self.grow(x)?;
+                }
+                Val::array(a)
+            }
+            E::ConstMap(m) => {
+                let m = fresh(m);
+                self.grow(&m)?;
+                m
+            }
+            E::Local(slot) => self.slots[*slot].clone(),
+            E::Chain(root, accesses) => {
+                // As Rhai: the index values first, then the root.
+                let mut keys = Vec::new();
+                for a in accesses {
+                    if let Access::Index(i) = a {
+                        keys.push(self.expr(i)?);
+                    }
+                }
+                let mut keys = keys.iter();
+                let owned;
+                let mut cur: &Val = if let E::Local(slot) = **root {
+                    &self.slots[slot] // read through the variable without copying it
+                } else {
+                    owned = self.expr(root)?;
+                    &owned
+                };
+                for a in accesses {
+                    cur = match a {
+                        Access::Prop(p) => get_prop(cur, p)?,
+                        Access::Index(_) => get_index(cur, keys.next().ok_or(Bail)?)?,
+                        Access::Len => return len(cur),
+                    };
+                }
+                cur.clone()
+            }
+            E::Array(items) => {
+                let mut a = Vec::with_capacity(items.len());
+                for x in items {
+                    let v = self.expr(x)?;
+                    self.grow(&v)?;
+                    a.push(v);
+                }
+                Val::array(a)
+            }
+            E::Map(entries, keys) => {
+                let mut m: Vec<(Str, Val)> = keys.iter().map(|k| (Str::Static(k), Val::Unit)).collect();
+                for (k, x) in entries {
+                    let v = self.expr(x)?;
+                    self.grow(&v)?;
+                    let i = m.binary_search_by(|(key, _)| key.as_str().cmp(k)).map_err(|_| Bail)?;
+                    m[i].1 = v;
+                }
+                Val::map(ValMap::from_sorted(m))
+            }
+            E::And(list) => {
+                for x in list {
+                    if !self.boolean(x)? {
+                        return Ok(Val::Bool(false));
+                    }
+                }
+                Val::Bool(true)
+            }
+            E::Or(list) => {
+                for x in list {
+                    if self.boolean(x)? {
+                        return Ok(Val::Bool(true));
+                    }
+                }
+                Val::Bool(false)
+            }
+            E::Coalesce(list) => {
+                let mut v = Val::Unit;
+                for x in list {
+                    v = self.expr(x)?;
+                    if !v.is_unit() {
+                        break;
+                    }
+                }
+                v
+            }
+            E::Bin(op, a, b) => {
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                let v = binary(*op, &x, &y)?;
+                if let Val::Str(s) = &v {
+                    if s.len() > self.max_bytes {
+                        return Err(Bail);
+                    }
+                }
+                v
+            }
+            E::Not(a) => Val::Bool(!self.boolean(a)?),
+            E::Neg(a) => match self.expr(a)? {
+                Val::Int(i) => Val::Int(i.checked_neg().ok_or(Bail)?),
+                Val::Dec(d) => Val::Dec(-d),
+                _ => return Err(Bail),
+            },
+            E::Plus(a) => match self.expr(a)? {
+                v @ (Val::Int(_) | Val::Dec(_)) => v,
+                _ => return Err(Bail),
+            },
+            E::Contains(item, container) => {
+                if let E::ConstArray(items) = &**container {
+                    let x = self.expr(item)?;
+                    return Ok(Val::Bool(contains_in(items, &x)?));
+                }
+                let c = self.expr(container)?;
+                let x = self.expr(item)?;
+                Val::Bool(match (&c, &x) {
+                    (Val::Array(a), _) => contains_in(a, &x)?,
+                    (Val::Map(m), Val::Str(k)) => m.contains_key(k),
+                    (Val::Str(s), Val::Str(sub)) => s.contains(sub.as_str()),
+                    _ => return Err(Bail),
+                })
+            }
+            E::Call(f, args) => self.call(f, args)?,
+            E::Block(b) => match self.block(b)? {
+                Flow::Normal(v) => v,
+                _ => return Err(Bail),
+            },
+        })
+    }
+
+    fn call(&mut self, f: &Builtin, args: &[E]) -> R<Val> {
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(self.expr(a)?);
+        }
+        Ok(match (f, vals.as_slice()) {
+            (Builtin::Param, [Val::Str(name)]) => self.session.param_val(name).map_err(|_| Bail)?,
+            (Builtin::Round2, [Val::Dec(d)]) => Val::Dec(round2(*d)),
+            (Builtin::Round2, [Val::Int(i)]) => Val::Dec(Decimal::from(*i).round_dp(2)),
+            (Builtin::Reason, [Val::Str(_)]) | (Builtin::Reason, [Val::Str(_), Val::Map(_)]) => {
+                let mut it = vals.into_iter();
+                let code = it.next().unwrap_or_default();
+                let values = it.next().unwrap_or_else(|| Val::map(ValMap::default()));
+                self.grow(&values)?;
+                self.grow(&code)?;
+                Val::map(ValMap::from_sorted(vec![(Str::Static("code"), code), (Str::Static("values"), values)]))
+            }
+            (Builtin::Max, [x, y]) => {
+                let (a, b) = numbers(x, y)?;
+                if a.0 >= b.0 {
+                    a.1
+                } else {
+                    b.1
+                }
+            }
+            (Builtin::Min, [x, y]) => {
+                let (a, b) = numbers(x, y)?;
+                if a.0 <= b.0 {
+                    a.1
+                } else {
+                    b.1
+                }
+            }
+            (Builtin::MonthsBefore, [Val::Str(d), Val::Int(n)]) => {
+                let d = parse_date(d).ok_or(Bail)?;
+                let n = u32::try_from(*n).map_err(|_| Bail)?;
+                Val::Str(Str::from(format_date(months_before(d, n).ok_or(Bail)?)))
+            }
+            (Builtin::DaysBefore, [Val::Str(d), Val::Int(n)]) => {
+                let d = parse_date(d).ok_or(Bail)?;
+                let n = u64::try_from(*n).map_err(|_| Bail)?;
+                Val::Str(Str::from(format_date(days_before(d, n).ok_or(Bail)?)))
+            }
+            (Builtin::Step, [Val::Str(label), value]) => {
+                self.session.step_val(label, value);
+                Val::Unit
+            }
+            (Builtin::Len, [v]) => len(v)?,
+            _ => return Err(Bail),
+        })
+    }
+}
+
+/// Two numbers for `max`/`min`: each as a decimal to compare, and the value Rhai returns
+/// (both integers: an integer; otherwise a decimal).
+fn numbers(x: &Val, y: &Val) -> R<((Decimal, Val), (Decimal, Val))> {
+    Ok(match (x, y) {
+        (Val::Int(a), Val::Int(b)) => ((Decimal::from(*a), Val::Int(*a)), (Decimal::from(*b), Val::Int(*b))),
+        (Val::Dec(a), Val::Dec(b)) => ((*a, Val::Dec(*a)), (*b, Val::Dec(*b))),
+        (Val::Int(a), Val::Dec(b)) => ((Decimal::from(*a), Val::Dec(Decimal::from(*a))), (*b, Val::Dec(*b))),
+        (Val::Dec(a), Val::Int(b)) => ((*a, Val::Dec(*a)), (Decimal::from(*b), Val::Dec(Decimal::from(*b)))),
+        _ => return Err(Bail),
+    })
+}
+
+fn get_prop<'v>(v: &'v Val, p: &str) -> R<&'v Val> {
+    match v {
+        Val::Map(m) => m.get(p).ok_or(Bail),
+        _ => Err(Bail),
+    }
+}
+
+fn get_index<'v>(v: &'v Val, k: &Val) -> R<&'v Val> {
+    match (v, k) {
+        (Val::Map(m), Val::Str(k)) => m.get(k).ok_or(Bail),
+        (Val::Array(a), Val::Int(i)) => usize::try_from(*i).ok().and_then(|i| a.get(i)).ok_or(Bail),
+        _ => Err(Bail),
+    }
+}
+
+fn len(v: &Val) -> R<Val> {
+    Ok(Val::Int(match v {
+        Val::Array(a) => a.len() as i64,
+        Val::Map(m) => m.len() as i64,
+        Val::Str(s) => s.chars().count() as i64,
+        _ => return Err(Bail),
+    }))
+}
+
+/// Rhai's `contains` on an array: `==` on each element.
+fn contains_in(items: &[Val], x: &Val) -> R<bool> {
+    for item in items {
+        if let Val::Bool(true) = binary(Op::Eq, item, x)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A deep copy: containers of constants are not shared between threads.
+fn fresh(v: &Val) -> Val {
+    match v {
+        Val::Array(a) => Val::array(a.iter().map(fresh).collect()),
+        Val::Map(m) => Val::map(ValMap::from_sorted(m.iter().map(|(k, v)| (k.clone(), fresh(v))).collect())),
+        other => other.clone(),
+    }
+}
+
+/// Nested elements and string bytes (Rhai's data size).
+fn weight(v: &Val) -> (usize, usize) {
+    match v {
+        Val::Str(s) => (0, s.len()),
+        Val::Array(a) => a.iter().fold((a.len(), 0), |(e, b), x| {
+            let (e2, b2) = weight(x);
+            (e + e2, b + b2)
+        }),
+        Val::Map(m) => m.iter().fold((m.len(), 0), |(e, b), (_, x)| {
+            let (e2, b2) = weight(x);
+            (e + e2, b + b2)
+        }),
+        _ => (0, 0),
+    }
+}
+
+fn is_numeric(v: &Val) -> bool {
+    matches!(v, Val::Int(_) | Val::Dec(_))
+}
+
+/// A binary operator as Rhai's built-in operators compute it.
+fn binary(op: Op, x: &Val, y: &Val) -> R<Val> {
+    use std::cmp::Ordering;
+    fn cmp(op: Op, o: Ordering) -> Val {
+        Val::Bool(match op {
+            Op::Eq => o == Ordering::Equal,
+            Op::Ne => o != Ordering::Equal,
+            Op::Lt => o == Ordering::Less,
+            Op::Le => o != Ordering::Greater,
+            Op::Gt => o == Ordering::Greater,
+            Op::Ge => o != Ordering::Less,
+            _ => unreachable!("not a comparison"),
+        })
+    }
+    let is_cmp = matches!(op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge);
+    Ok(match (x, y) {
+        (Val::Int(a), Val::Int(b)) => {
+            if is_cmp {
+                cmp(op, a.cmp(b))
+            } else {
+                Val::Int(
+                    match op {
+                        Op::Add => a.checked_add(*b),
+                        Op::Sub => a.checked_sub(*b),
+                        Op::Mul => a.checked_mul(*b),
+                        Op::Div => a.checked_div(*b),
+                        Op::Rem => a.checked_rem(*b),
+                        _ => None,
+                    }
+                    .ok_or(Bail)?,
+                )
+            }
+        }
+        (Val::Dec(_), Val::Dec(_)) | (Val::Dec(_), Val::Int(_)) | (Val::Int(_), Val::Dec(_)) => {
+            let a = match x {
+                Val::Dec(d) => *d,
+                Val::Int(i) => Decimal::from(*i),
+                _ => unreachable!(),
+            };
+            let b = match y {
+                Val::Dec(d) => *d,
+                Val::Int(i) => Decimal::from(*i),
+                _ => unreachable!(),
+            };
+            if is_cmp {
+                cmp(op, a.cmp(&b))
+            } else {
+                Val::Dec(
+                    match op {
+                        Op::Add => a.checked_add(b),
+                        Op::Sub => a.checked_sub(b),
+                        Op::Mul => a.checked_mul(b),
+                        Op::Div if b.is_zero() => None,
+                        Op::Div => a.checked_div(b),
+                        Op::Rem => a.checked_rem(b),
+                        _ => None,
+                    }
+                    .ok_or(Bail)?,
+                )
+            }
+        }
+        (Val::Bool(a), Val::Bool(b)) if is_cmp => cmp(op, a.cmp(b)),
+        (Val::Str(a), Val::Str(b)) => {
+            if is_cmp {
+                cmp(op, a.as_str().cmp(b.as_str()))
+            } else if op == Op::Add {
+                let mut s = String::with_capacity(a.len() + b.len());
+                s.push_str(a);
+                s.push_str(b);
+                Val::Str(Str::from(s))
+            } else {
+                return Err(Bail);
+            }
+        }
+        (Val::Unit, Val::Unit) if is_cmp => Val::Bool(op == Op::Eq),
+        (Val::Unit, Val::Str(_)) if op == Op::Add => y.clone(),
+        (Val::Str(_), Val::Unit) if op == Op::Add => x.clone(),
+        // Different types, not both numbers: never equal, never ordered.
+        _ if is_cmp && std::mem::discriminant(x) != std::mem::discriminant(y) && !(is_numeric(x) && is_numeric(y)) => {
+            Val::Bool(op == Op::Ne)
+        }
+        _ => return Err(Bail),
+    })
+}

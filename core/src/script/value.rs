@@ -1,0 +1,314 @@
+//! The values rules compute with, outside Rhai's own `Dynamic`.
+//!
+//! [`Val`] is what the compiled evaluator ([`super::fast`]) works on and what an
+//! [`Outcome`](super::Outcome) keeps. It has the same meaning as the Rhai value it
+//! stands for (unit, bool, integer, decimal, string, array, map) and the same by-value
+//! semantics, but arrays and maps are shared behind an `Arc` and copied only when
+//! written (copy on write): a script line such as `let members = household.members;`
+//! costs a reference count, not a deep copy of every member.
+//!
+//! Strings are either `'static` (words of the household model, map keys and literals of
+//! the compiled rules, interned once) or shared `Arc<str>` made during one evaluation,
+//! so that two threads never contend on the reference count of the same literal.
+
+use crate::money::format2;
+use rhai::{Array, Dynamic, ImmutableString, Map as RhaiMap};
+use rust_decimal::Decimal;
+use std::cmp::Ordering;
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A string value or map key.
+#[derive(Clone)]
+pub enum Str {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Str {
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Str::Static(s) => s,
+            Str::Shared(s) => s,
+        }
+    }
+    pub fn new(s: &str) -> Str {
+        Str::Shared(Arc::from(s))
+    }
+}
+
+impl std::ops::Deref for Str {
+    type Target = str;
+    #[inline]
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for Str {
+    #[inline]
+    fn eq(&self, other: &Str) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for Str {}
+impl PartialOrd for Str {
+    fn partial_cmp(&self, other: &Str) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Str {
+    fn cmp(&self, other: &Str) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+impl fmt::Debug for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+impl From<&'static str> for Str {
+    fn from(s: &'static str) -> Str {
+        Str::Static(s)
+    }
+}
+impl From<String> for Str {
+    fn from(s: String) -> Str {
+        Str::Shared(Arc::from(s))
+    }
+}
+
+/// A `'static` copy of `s`, shared by every compiled pack that uses the same text. Used
+/// for the literals and map keys of compiled rules: a bounded set (the distinct texts of
+/// the packs loaded by this process), so keeping them for the process's life is fine.
+pub fn intern(s: &str) -> &'static str {
+    static TABLE: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut t = TABLE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(x) = t.get(s) {
+        return x;
+    }
+    let leaked: &'static str = Box::leak(s.to_string().into_boxed_str());
+    t.insert(leaked);
+    leaked
+}
+
+/// A map: entries sorted by key (the order Rhai's `BTreeMap` gives), found by binary
+/// search. The maps of rules are small (a member has 25 fields).
+#[derive(Clone, Default, Debug)]
+pub struct ValMap {
+    entries: Vec<(Str, Val)>,
+}
+
+impl ValMap {
+    pub fn with_capacity(n: usize) -> ValMap {
+        ValMap { entries: Vec::with_capacity(n) }
+    }
+    /// Builds from entries already sorted by key, without duplicates.
+    pub fn from_sorted(entries: Vec<(Str, Val)>) -> ValMap {
+        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
+        ValMap { entries }
+    }
+    #[inline]
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+    #[inline]
+    pub fn get(&self, key: &str) -> Option<&Val> {
+        self.find(key).ok().map(|i| &self.entries[i].1)
+    }
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Val> {
+        match self.find(key) {
+            Ok(i) => Some(&mut self.entries[i].1),
+            Err(_) => None,
+        }
+    }
+    /// The value at `key`, inserting `()` first when the key is new.
+    pub fn entry(&mut self, key: Str) -> &mut Val {
+        let i = match self.find(&key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.entries.insert(i, (key, Val::Unit));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
+    pub fn insert(&mut self, key: Str, value: Val) {
+        *self.entry(key) = value;
+    }
+    pub fn remove(&mut self, key: &str) -> Option<Val> {
+        self.find(key).ok().map(|i| self.entries.remove(i).1)
+    }
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&Str, &Val)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &Str> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+    pub fn into_entries(self) -> Vec<(Str, Val)> {
+        self.entries
+    }
+}
+
+/// A value of a rule.
+#[derive(Clone, Debug, Default)]
+pub enum Val {
+    #[default]
+    Unit,
+    Bool(bool),
+    Int(i64),
+    Dec(Decimal),
+    Str(Str),
+    Array(Arc<Vec<Val>>),
+    Map(Arc<ValMap>),
+}
+
+impl Val {
+    pub fn str(s: &'static str) -> Val {
+        Val::Str(Str::Static(s))
+    }
+    pub fn string(s: &str) -> Val {
+        Val::Str(Str::new(s))
+    }
+    pub fn map(m: ValMap) -> Val {
+        Val::Map(Arc::new(m))
+    }
+    pub fn array(a: Vec<Val>) -> Val {
+        Val::Array(Arc::new(a))
+    }
+    pub fn is_unit(&self) -> bool {
+        matches!(self, Val::Unit)
+    }
+    /// Rhai's name of the type, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Val::Unit => "()",
+            Val::Bool(_) => "bool",
+            Val::Int(_) => "i64",
+            Val::Dec(_) => "decimal",
+            Val::Str(_) => "string",
+            Val::Array(_) => "array",
+            Val::Map(_) => "map",
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    /// From a Rhai value; `None` for types rules do not use (char, blob, custom types…).
+    pub fn from_dynamic(d: &Dynamic) -> Option<Val> {
+        if d.is_unit() {
+            return Some(Val::Unit);
+        }
+        if let Ok(b) = d.as_bool() {
+            return Some(Val::Bool(b));
+        }
+        if let Ok(i) = d.as_int() {
+            return Some(Val::Int(i));
+        }
+        if let Ok(x) = d.as_decimal() {
+            return Some(Val::Dec(x));
+        }
+        if let Some(s) = d.read_lock::<ImmutableString>() {
+            return Some(Val::string(s.as_str()));
+        }
+        if let Some(a) = d.read_lock::<Array>() {
+            return a.iter().map(Val::from_dynamic).collect::<Option<Vec<_>>>().map(Val::array);
+        }
+        if let Some(m) = d.read_lock::<RhaiMap>() {
+            let mut entries = Vec::with_capacity(m.len());
+            for (k, v) in m.iter() {
+                entries.push((Str::new(k.as_str()), Val::from_dynamic(v)?));
+            }
+            return Some(Val::map(ValMap::from_sorted(entries)));
+        }
+        None
+    }
+
+    /// From any Rhai value a script may return: what [`Val::from_dynamic`] covers, a
+    /// `char` as its text, any other type as its type name.
+    pub fn from_dynamic_lossy(d: &Dynamic) -> Val {
+        if let Some(v) = Val::from_dynamic(d) {
+            return v;
+        }
+        if d.is_char() {
+            return Val::string(&d.to_string());
+        }
+        if let Some(a) = d.read_lock::<Array>() {
+            return Val::array(a.iter().map(Val::from_dynamic_lossy).collect());
+        }
+        if let Some(m) = d.read_lock::<RhaiMap>() {
+            let entries = m.iter().map(|(k, v)| (Str::new(k.as_str()), Val::from_dynamic_lossy(v))).collect();
+            return Val::map(ValMap::from_sorted(entries));
+        }
+        Val::str(d.type_name())
+    }
+
+    /// The Rhai value (for the interpreted path).
+    pub fn to_dynamic(&self) -> Dynamic {
+        match self {
+            Val::Unit => Dynamic::UNIT,
+            Val::Bool(b) => Dynamic::from_bool(*b),
+            Val::Int(i) => Dynamic::from_int(*i),
+            Val::Dec(d) => Dynamic::from_decimal(*d),
+            Val::Str(s) => Dynamic::from(s.as_str().to_string()),
+            Val::Array(a) => Dynamic::from_array(a.iter().map(Val::to_dynamic).collect()),
+            Val::Map(m) => {
+                let mut out = RhaiMap::new();
+                for (k, v) in m.iter() {
+                    out.insert(k.as_str().into(), v.to_dynamic());
+                }
+                Dynamic::from_map(out)
+            }
+        }
+    }
+
+    /// As JSON: decimals become strings with two places (every money figure in an
+    /// output is rounded once, half away from zero), maps keep sorted keys.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Val::Unit => Value::Null,
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Int(i) => Value::from(*i),
+            Val::Dec(d) => Value::String(format2(*d)),
+            Val::Str(s) => Value::String(s.as_str().to_string()),
+            Val::Array(a) => Value::Array(a.iter().map(Val::to_json).collect()),
+            Val::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.as_str().to_string(), v.to_json())).collect()),
+        }
+    }
+}
+
+impl From<String> for Val {
+    fn from(s: String) -> Val {
+        Val::Str(Str::from(s))
+    }
+}
+
+/// As Rhai prints the value (`to_string`).
+impl fmt::Display for Val {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Val::Unit => Ok(()),
+            Val::Bool(b) => write!(f, "{b}"),
+            Val::Int(i) => write!(f, "{i}"),
+            Val::Dec(d) => write!(f, "{d}"),
+            Val::Str(s) => f.write_str(s),
+            Val::Array(_) | Val::Map(_) => write!(f, "{}", self.to_dynamic()),
+        }
+    }
+}

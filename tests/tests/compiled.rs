@@ -1,0 +1,149 @@
+//! The compiled evaluator against the Rhai interpreter: the same households, the same
+//! bytes out (assessments, traces, errors). The interpreter is the reference.
+
+mod common;
+
+use common::*;
+use jiuzhu_core::{parse_date, Engine, Options};
+
+/// Both ways; the assessment JSON or the error text.
+fn both(engine: &Engine, text: &str, opts: &Options) -> (String, String) {
+    let run = |e: &Engine| match e.evaluate_str(text, opts) {
+        Ok(a) => a.to_json(),
+        Err(err) => format!("error: {err}"),
+    };
+    (run(engine), run(&engine.interpreted()))
+}
+
+fn options() -> Vec<Options> {
+    vec![
+        Options::default(),
+        Options { trace: true, ..Options::default() },
+        Options { lang: Some("en".into()), ..Options::default() },
+        // dates where some parameters are not in force yet (errors must agree too)
+        Options { as_of: parse_date("2023-09-01"), trace: true, ..Options::default() },
+    ]
+}
+
+#[test]
+fn every_program_of_the_default_pack_is_compiled() {
+    assert_eq!(engine().interpreted_programs(), Vec::<(&str, &str)>::new());
+}
+
+#[test]
+fn synthetic_population_gives_identical_bytes() {
+    let engine = engine();
+    let mut compared = 0;
+    for (seed, as_of) in [(1u64, "2025-03-01"), (7, "2024-06-30"), (42, "2025-03-01")] {
+        let households = jiuzhu_core::synth::synth(&engine, 700, seed, None, parse_date(as_of).unwrap()).unwrap();
+        for (i, h) in households.enumerate() {
+            let opts = &options()[i % 4];
+            let (fast, slow) = both(&engine, &h, opts);
+            assert_eq!(fast, slow, "seed {seed}, household {i}, options {opts:?}");
+            // and the compiled evaluator did it alone, without falling back to Rhai
+            // (except where both ways end in the same parameter error)
+            if !fast.starts_with("error:") {
+                let strict = engine.compiled_strict().evaluate_str(&h, opts).unwrap().to_json();
+                assert_eq!(strict, fast);
+            }
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 2100);
+}
+
+#[test]
+fn conformance_corpus_and_examples_give_identical_bytes() {
+    let engine = engine();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance/households.jsonl");
+    let mut texts: Vec<String> = std::fs::read_to_string(dir).unwrap().lines().map(str::to_string).collect();
+    for f in ["household", "tekun", "students", "temporary-review"] {
+        texts.push(std::fs::read_to_string(format!("{}/../examples/{f}.json", env!("CARGO_MANIFEST_DIR"))).unwrap());
+    }
+    assert!(texts.len() >= 48);
+    for (i, h) in texts.iter().enumerate() {
+        for opts in options() {
+            let (fast, slow) = both(&engine, h, &opts);
+            assert_eq!(fast, slow, "household {i}, options {opts:?}");
+        }
+    }
+}
+
+/// A student script computing `expr` into `details.v` (and `details.w` for a second
+/// value), so each snippet's value shows in the output.
+fn snippet(body: &str) -> String {
+    format!(
+        r#"{body}
+#{{ status: "ineligible", amount: 0, period: "annual", reasons: [reason("STU_NO_STUDENT")], details: #{{ v: v }} }}"#
+    )
+}
+
+#[test]
+fn language_snippets_agree_with_the_interpreter() {
+    let cases = [
+        // numbers: integer division, decimals and integers mixed, scale kept
+        "let v = [7 / 2, 7 % 3, -7 / 2, 1.5 * 2, 2 * 1.50, 10 / 4.0, 3 - 0.25, 0.1 + 0.2];",
+        "let v = [max(1, 2), max(1.0, 2), max(2, 1.00), min(0.0, -1), min(3, 3.0), max(0.0, 0)];",
+        "let v = [round2(1.005), round2(-1.005), round2(2), round2(1 / 3.0)];",
+        // comparisons across types: never equal, never ordered, no error
+        r#"let v = [() == (), () != (), 1 == 1.0, 2 > 1.5, "a" < "b", "a" == 1, () < 1, true > false, [1] != ()];"#,
+        // strings
+        r#"let v = "medical.ratio." + "dibao"; v += "!"; v = [v, () + "x", "x" + (), "abc".len(), "甲乙".len()];"#,
+        // in: arrays, maps, strings
+        r#"let v = ["a" in ["a", "b"], 1 in [1.0], "k" in #{k: 1}, "z" in #{k: 1}, "bc" in "abc", 2 in [1, "2"]];"#,
+        // maps: index and property writes insert, reads of a copy do not write through
+        r#"let m = #{b: 1}; let c = m; m.a = 2; m["c"] = 3; c.b = 9; let v = [m, c, m.len()];"#,
+        // arrays: push, +=, copies are independent
+        "let a = [1]; let b = a; a.push(2); a += [3, 4]; b += b; let v = [a, b, a.len()];",
+        // the household is read, never written through
+        "let ms = household.members; ms[0].age = 5; let v = [ms[0].age, household.members[0].age != 5];",
+        // loops, continue, break, counters, shadowing, blocks, if as a value
+        "let v = []; for (x, i) in [5, 6, 7, 8] { if x == 6 { continue; } if i == 3 { break; } v.push(x * i); } let x = 1; { let x = 2; v.push(x); } v.push(x); v.push(if x > 0 { \"pos\" } else { \"neg\" });",
+        "let v = 0; let i = 0; while i < 10 { i += 1; v += i; } let j = 0; loop { j += 1; if j > 3 { break; } } v = [v, j];",
+        // ?? and switch-free coalescing; results of dependencies
+        "let v = [() ?? 3, 4 ?? 5, results.subsistence.category, results.subsistence.amount, results.subsistence.details.assets_ok];",
+        // parameters: decimals, integers, lists; dates
+        r#"let v = [param("subsistence.standard"), param("subsistence.refusal_limit"), param("income.excluded_kinds"), months_before(household.as_of, 6), days_before(household.as_of, 1)];"#,
+        "let v = step(\"a figure\", 1.5); v = [v];",
+        // errors: overflow, division by zero, type errors, missing property, bad index
+        "let v = 9223372036854775807 + 1;",
+        "let v = 1 / 0;",
+        "let v = 1.0 / 0;",
+        "let v = 79228162514264337593543950335.0 * 10;",
+        r#"let v = 1 + "a";"#,
+        "let v = household.no_such_field;",
+        "let v = household.members[99];",
+        "let v = !1;",
+        "let c = 1; let v = if c { 2 } else { 3 };",
+        r#"let v = param("no.such.parameter");"#,
+        r#"let v = param(1);"#,
+        "let v = [1] == [1];",
+        "const C = [1]; C.push(2); let v = C;",
+        "household.size = 3; let v = 1;",
+        // constructs outside the compiled subset run interpreted
+        "fn double(x) { x * 2 } let v = double(21);",
+        r#"let v = switch 2 { 1 => "one", 2 => "two", _ => "many" };"#,
+        r#"let v = `size ${household.size}`;"#,
+        "let v = [1, 2, 3].map(|x| x * 2);",
+        "let v = 'c';",
+        "let v = 0; for i in 0..5 { v += i; }",
+        "let v = #{}; for i in 0..3000 { v[`k${i}`] = i; }",
+    ];
+    for body in cases {
+        let script = snippet(body);
+        let engine = pack_with_script("student", &script).unwrap_or_else(|e| panic!("{body}: {e}"));
+        for h in [base_household().to_string(), std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/students.json")).unwrap()] {
+            let (fast, slow) = both(&engine, &h, &Options { trace: true, ..Options::default() });
+            assert_eq!(fast, slow, "snippet: {body}");
+        }
+    }
+}
+
+#[test]
+fn snippets_outside_the_subset_are_named() {
+    let engine = pack_with_script("student", &snippet("fn double(x) { x * 2 } let v = double(21);")).unwrap();
+    let interpreted = engine.interpreted_programs();
+    assert_eq!(interpreted.len(), 1);
+    assert_eq!(interpreted[0].0, "student");
+    assert!(interpreted[0].1.contains("functions"), "{interpreted:?}");
+}
