@@ -118,6 +118,8 @@ pub struct Engine {
     overrides: Arc<Overrides>,
     /// Run every program with the Rhai interpreter (the reference; for tests and audits).
     interpreted: bool,
+    /// Parameters resolved per region, area and date, shared by evaluations.
+    resolutions: Arc<session::Resolutions>,
     /// Never fall back to the interpreter when the compiled evaluator gives up: report
     /// it as an internal error instead (tests use this to show the fast path was taken).
     strict: bool,
@@ -201,26 +203,26 @@ impl Engine {
         }
         let info = PackInfo { name: manifest.name.clone(), version: manifest.version.clone(), digest: files.digest() };
         let pack = Pack { manifest, files, info, store: Arc::new(store), catalog, rhai, programs, known_regions };
-        Ok(Engine { pack: Arc::new(pack), overrides: Arc::new(Overrides::default()), interpreted: false, strict: false })
+        Ok(Engine { pack: Arc::new(pack), overrides: Arc::new(Overrides::default()), resolutions: Default::default(), interpreted: false, strict: false })
     }
 
     /// The same pack with parameter overrides (a reform); compiled scripts are shared.
     pub fn with_overrides(&self, overrides: Overrides) -> Engine {
-        Engine { pack: self.pack.clone(), overrides: Arc::new(overrides), interpreted: self.interpreted, strict: self.strict }
+        Engine { pack: self.pack.clone(), overrides: Arc::new(overrides), resolutions: Default::default(), interpreted: self.interpreted, strict: self.strict }
     }
 
     /// The same engine, running every program with the Rhai interpreter instead of the
     /// compiled evaluator. The results are the same (that is tested); this is the
     /// reference, and slower.
     pub fn interpreted(&self) -> Engine {
-        Engine { pack: self.pack.clone(), overrides: self.overrides.clone(), interpreted: true, strict: false }
+        Engine { interpreted: true, strict: false, ..self.clone() }
     }
 
     /// For tests: the compiled evaluator only; where it would fall back to Rhai, an
     /// [`Error::Internal`] instead.
     #[doc(hidden)]
     pub fn compiled_strict(&self) -> Engine {
-        Engine { pack: self.pack.clone(), overrides: self.overrides.clone(), interpreted: false, strict: true }
+        Engine { interpreted: false, strict: true, ..self.clone() }
     }
 
     /// Programs that run interpreted even on the compiled path, with the construct that
@@ -342,8 +344,8 @@ impl Engine {
                 return Err(Error::Usage(format!("language {l:?} is not one of the pack's: {}", pack.manifest.languages.join(", "))))
             }
         };
-        let chain = params::region_chain(&h.region);
-        let new_session = || Session::new(pack.store.clone(), self.overrides.clone(), chain.clone(), as_of, h.area, opts.trace);
+        let res = self.resolutions.get(&pack.store, &self.overrides, &h.region, as_of, h.area);
+        let new_session = || Session::new(pack.store.clone(), self.overrides.clone(), res.clone(), opts.trace);
         let mut session = new_session();
         let derive_params = derive_params(&mut session)?;
         let derived = household::derive(h, as_of, &derive_params);

@@ -147,3 +147,14 @@ fn snippets_outside_the_subset_are_named() {
     assert_eq!(interpreted[0].0, "student");
     assert!(interpreted[0].1.contains("functions"), "{interpreted:?}");
 }
+
+#[test]
+fn every_rule_pack_case_passes_both_ways() {
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../rules"));
+    let engine = Engine::from_dir(dir).unwrap();
+    for (how, e) in [("interpreted", engine.interpreted()), ("compiled only", engine.compiled_strict())] {
+        let report = jiuzhu_core::testing::run_pack_tests(&e, dir);
+        assert_eq!(report.failed(), 0, "{how}");
+        assert_eq!(report.passed(), 213, "{how}");
+    }
+}

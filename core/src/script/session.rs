@@ -14,15 +14,77 @@ use super::value::Val;
 use rhai::{Dynamic, EvalAltResult};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+/// Every parameter of a pack resolved for one region, area and date: what all the
+/// households of that place and day share. Built once and kept by the engine's
+/// [`Resolutions`], so an evaluation reads parameters without resolving them.
+pub struct Resolution {
+    chain: Vec<String>,
+    as_of: Date,
+    area: Area,
+    entries: HashMap<String, Result<(Resolved, Val), Error>>,
+}
+
+impl Resolution {
+    fn build(store: &ParamStore, overrides: &Overrides, region: &str, as_of: Date, area: Area) -> Resolution {
+        let chain = crate::params::region_chain(region);
+        let entries = store
+            .parameters()
+            .into_iter()
+            .map(|p| {
+                let r = lookup(store, overrides, &p.name, &chain, as_of, area).map(|r| {
+                    let v = value_of(&r.value);
+                    (r, v)
+                });
+                (p.name.clone(), r)
+            })
+            .collect();
+        Resolution { chain, as_of, area, entries }
+    }
+}
+
+fn value_of(p: &ParamValue) -> Val {
+    match p {
+        ParamValue::Decimal(d) => Val::Dec(*d),
+        ParamValue::Integer(i) => Val::Int(*i),
+        ParamValue::List(l) => Val::array(l.iter().cloned().map(Val::from).collect()),
+    }
+}
+
+/// The resolutions an engine has made, by region, area and date (bounded: cleared when
+/// it holds [`Resolutions::MAX`] of them).
+#[derive(Default)]
+pub struct Resolutions {
+    by_region: RwLock<HashMap<String, Vec<(Area, Date, Arc<Resolution>)>>>,
+}
+
+impl Resolutions {
+    pub const MAX: usize = 4096;
+
+    pub fn get(&self, store: &ParamStore, overrides: &Overrides, region: &str, as_of: Date, area: Area) -> Arc<Resolution> {
+        let find = |m: &HashMap<String, Vec<(Area, Date, Arc<Resolution>)>>| {
+            m.get(region)?.iter().find(|(a, d, _)| *a == area && *d == as_of).map(|(_, _, r)| r.clone())
+        };
+        if let Some(r) = find(&self.by_region.read().unwrap_or_else(|e| e.into_inner())) {
+            return r;
+        }
+        let r = Arc::new(Resolution::build(store, overrides, region, as_of, area));
+        let mut m = self.by_region.write().unwrap_or_else(|e| e.into_inner());
+        if m.values().map(Vec::len).sum::<usize>() >= Self::MAX {
+            m.clear();
+        }
+        m.entry(region.to_string()).or_default().push((area, as_of, r.clone()));
+        r
+    }
+}
 
 pub struct Session {
     store: Arc<ParamStore>,
     overrides: Arc<Overrides>,
-    chain: Vec<String>,
-    as_of: Date,
-    area: Area,
-    cache: HashMap<String, Val>,
+    res: Arc<Resolution>,
+    /// Parameters already in the trace (only kept when tracing).
+    traced: Vec<String>,
     /// `Some` when the caller asked for a trace.
     pub trace: Option<Vec<TraceEntry>>,
     /// The program running now (for the trace).
@@ -36,23 +98,11 @@ thread_local! {
 }
 
 impl Session {
-    pub fn new(store: Arc<ParamStore>, overrides: Arc<Overrides>, chain: Vec<String>, as_of: Date, area: Area, trace: bool) -> Self {
-        Session {
-            store,
-            overrides,
-            chain,
-            as_of,
-            area,
-            cache: HashMap::new(),
-            trace: trace.then(Vec::new),
-            program: String::new(),
-            error: None,
-        }
+    pub fn new(store: Arc<ParamStore>, overrides: Arc<Overrides>, res: Arc<Resolution>, trace: bool) -> Self {
+        Session { store, overrides, res, traced: Vec::new(), trace: trace.then(Vec::new), program: String::new(), error: None }
     }
 
-    /// Resolves a parameter (recording it in the trace the first time).
-    pub fn resolve(&mut self, name: &str) -> Result<Resolved, Error> {
-        let r = lookup(&self.store, &self.overrides, name, &self.chain, self.as_of, self.area)?;
+    fn record(&mut self, name: &str, r: &Resolved) {
         if let Some(t) = self.trace.as_mut() {
             t.push(TraceEntry::Parameter {
                 program: if self.program.is_empty() { None } else { Some(self.program.clone()) },
@@ -63,21 +113,40 @@ impl Session {
                 source: r.source.to_string(),
             });
         }
+    }
+
+    /// Resolves a parameter (recording it in the trace).
+    pub fn resolve(&mut self, name: &str) -> Result<Resolved, Error> {
+        let r = match self.res.entries.get(name) {
+            Some(Ok((r, _))) => r.clone(),
+            Some(Err(e)) => return Err(e.clone()),
+            None => {
+                let res = &self.res;
+                lookup(&self.store, &self.overrides, name, &res.chain, res.as_of, res.area)?
+            }
+        };
+        self.record(name, &r);
         Ok(r)
     }
 
-    /// A parameter's value for the rules (resolved once per evaluation).
+    /// A parameter's value for the rules (in the trace the first time it is read).
     pub fn param_val(&mut self, name: &str) -> Result<Val, Error> {
-        if let Some(v) = self.cache.get(name) {
-            return Ok(v.clone());
-        }
-        let r = self.resolve(name)?;
-        let v = match r.value {
-            ParamValue::Decimal(d) => Val::Dec(d),
-            ParamValue::Integer(i) => Val::Int(i),
-            ParamValue::List(l) => Val::array(l.into_iter().map(Val::from).collect()),
+        let res = self.res.clone();
+        let (r, v) = match res.entries.get(name) {
+            Some(Ok((r, v))) => (r.clone(), v.clone()),
+            Some(Err(e)) => return Err(e.clone()),
+            // A name the pack does not declare: lookup names the problem (or an override
+            // supplies it).
+            None => {
+                let r = lookup(&self.store, &self.overrides, name, &res.chain, res.as_of, res.area)?;
+                let v = value_of(&r.value);
+                (r, v)
+            }
         };
-        self.cache.insert(name.to_string(), v.clone());
+        if self.trace.is_some() && !self.traced.iter().any(|t| t == name) {
+            self.traced.push(name.to_string());
+            self.record(name, &r);
+        }
         Ok(v)
     }
 
