@@ -20,27 +20,74 @@ pub fn round2(x: Decimal) -> Decimal {
 
 /// The decimal as a string with exactly two places, after `round2`.
 pub fn format2(x: Decimal) -> String {
-    let mut r = round2(x);
-    r.rescale(2);
-    r.to_string()
+    let mut out = String::with_capacity(16);
+    write2(&mut out, x, false);
+    out
 }
 
 /// Like [`format2`], with thousands separators (`1,620.00`), for messages.
 pub fn format_grouped(x: Decimal) -> String {
-    let plain = format2(x);
+    let mut out = String::with_capacity(20);
+    write2(&mut out, x, true);
+    out
+}
+
+/// Writes `round2(x)` with two places, optionally grouping thousands. Money is
+/// formatted on every line of output, so this avoids `Decimal`'s general formatter.
+pub fn write2(out: &mut String, x: Decimal, grouped: bool) {
+    let mut r = round2(x);
+    r.rescale(2);
+    if r.scale() != 2 {
+        // too large to carry two places: Decimal's own formatter
+        let plain = r.to_string();
+        out.push_str(&if grouped { group_plain(&plain) } else { plain });
+        return;
+    }
+    let m = r.mantissa();
+    if m < 0 {
+        out.push('-');
+    }
+    let cents = m.unsigned_abs();
+    let (int, frac) = (cents / 100, (cents % 100) as u8);
+    let mut buf = [0u8; 64];
+    let mut i = buf.len();
+    let mut n = int;
+    let mut count = 0;
+    loop {
+        if grouped && count > 0 && count % 3 == 0 {
+            i -= 1;
+            buf[i] = b',';
+        }
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        count += 1;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    out.push('.');
+    out.push((b'0' + frac / 10) as char);
+    out.push((b'0' + frac % 10) as char);
+}
+
+/// Thousands separators in a plain decimal text (`-1234.5` → `-1,234.5`; `.00` added
+/// when it has no fraction).
+fn group_plain(plain: &str) -> String {
     let (sign, rest) = match plain.strip_prefix('-') {
         Some(r) => ("-", r),
-        None => ("", plain.as_str()),
+        None => ("", plain),
     };
     let (int, frac) = rest.split_once('.').unwrap_or((rest, "00"));
-    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
+    let mut g = String::with_capacity(int.len() + int.len() / 3);
     for (i, ch) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
+            g.push(',');
         }
-        grouped.push(ch);
+        g.push(ch);
     }
-    format!("{sign}{grouped}.{frac}")
+    format!("{sign}{g}.{frac}")
 }
 
 /// Parses a money amount from the text of a JSON number or string: exact, at most two
@@ -117,6 +164,35 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    /// The formatter of earlier versions, kept as the reference.
+    fn reference(x: Decimal, grouped: bool) -> String {
+        let mut r = round2(x);
+        r.rescale(2);
+        let plain = r.to_string();
+        if grouped { group_plain(&plain) } else { plain }
+    }
+
+    #[test]
+    fn fast_formatting_matches_the_reference() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut values: Vec<Decimal> = ["0", "-0", "0.001", "-0.005", "0.005", "999.995", "1000", "-1234567.891", "79228162514264337593543950335", "-7922816251426433759354395033.5", "1e-20"]
+            .iter()
+            .map(|t| t.parse().unwrap_or_else(|_| Decimal::from_scientific(t).unwrap()))
+            .collect();
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let scale = (seed % 8) as u32;
+            let m = (seed >> 8) as i64 % 10_000_000_000_000;
+            values.push(Decimal::new(if seed % 3 == 0 { -m } else { m }, scale));
+        }
+        for v in values {
+            assert_eq!(format2(v), reference(v, false), "{v}");
+            assert_eq!(format_grouped(v), reference(v, true), "{v}");
+        }
     }
 
     #[test]

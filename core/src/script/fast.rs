@@ -22,6 +22,7 @@ use crate::money::round2;
 use crate::pack::Limits;
 use rhai::{ASTFlags, Expr, FnCallExpr, Stmt, StmtBlock, AST};
 use rust_decimal::Decimal;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 /// The evaluator gave up: run this household with Rhai instead.
@@ -77,9 +78,23 @@ enum Builtin {
     Len,
 }
 
+/// A property name, with where it was last found in the map (maps read at one place
+/// usually have the same keys, so the hint saves the search).
+#[derive(Debug)]
+struct Key {
+    name: &'static str,
+    hint: AtomicU32,
+}
+
+impl Key {
+    fn new(name: &str) -> Key {
+        Key { name: intern(name), hint: AtomicU32::new(0) }
+    }
+}
+
 #[derive(Debug)]
 enum Access {
-    Prop(&'static str),
+    Prop(Key),
     Index(E),
     Len,
 }
@@ -106,6 +121,8 @@ enum E {
     /// `item in container`.
     Contains(Box<E>, Box<E>),
     Call(Builtin, Vec<E>),
+    /// `param("name")` with a literal name.
+    Param(Key),
     Block(Block),
 }
 
@@ -302,7 +319,7 @@ impl Compiler {
                 let path = accesses
                     .into_iter()
                     .map(|a| match a {
-                        Access::Prop(p) => Ok(PathStep::Prop(p)),
+                        Access::Prop(p) => Ok(PathStep::Prop(p.name)),
                         Access::Index(i) => Ok(PathStep::Index(i)),
                         Access::Len => Err("assignment to len()".to_string()),
                     })
@@ -393,7 +410,7 @@ impl Compiler {
 
     fn accessor(&mut self, e: &Expr) -> Result<Access, String> {
         match e {
-            Expr::Property(p, _) => Ok(Access::Prop(intern(p.2.as_str()))),
+            Expr::Property(p, _) => Ok(Access::Prop(Key::new(p.2.as_str()))),
             Expr::MethodCall(f, _) if f.name.as_str() == "len" && f.args.is_empty() => Ok(Access::Len),
             Expr::MethodCall(f, _) => Err(format!("method `{}`", f.name)),
             _ => Err("accessor".into()),
@@ -424,7 +441,10 @@ impl Compiler {
                 let container = Box::new(args.pop().expect("container"));
                 E::Contains(item, container)
             }
-            ("param", 1) => E::Call(Builtin::Param, args),
+            ("param", 1) => match &args[0] {
+                E::Const(Val::Str(name)) => E::Param(Key::new(name)),
+                _ => E::Call(Builtin::Param, args),
+            },
             ("round2", 1) => E::Call(Builtin::Round2, args),
             ("reason", 1 | 2) => E::Call(Builtin::Reason, args),
             ("max", 2) => E::Call(Builtin::Max, args),
@@ -837,6 +857,7 @@ impl<'s> Run<'s> {
                 })
             }
             E::Call(f, args) => self.call(f, args)?,
+            E::Param(key) => self.session.param_hinted(key.name, &key.hint).map_err(|_| Bail)?,
             E::Block(b) => match self.block(b)? {
                 Flow::Normal(v) => v,
                 _ => return Err(Bail),
@@ -909,11 +930,15 @@ fn numbers(x: &Val, y: &Val) -> R<((Decimal, Val), (Decimal, Val))> {
     })
 }
 
-fn get_prop<'v>(v: &'v Val, p: &str) -> R<&'v Val> {
-    match v {
-        Val::Map(m) => m.get(p).ok_or(Bail),
-        _ => Err(Bail),
+fn get_prop<'v>(v: &'v Val, key: &Key) -> R<&'v Val> {
+    let Val::Map(m) = v else { return Err(Bail) };
+    let h = key.hint.load(Ordering::Relaxed) as usize;
+    if let Some(v) = m.get_at(h, key.name) {
+        return Ok(v);
     }
+    let (i, v) = m.position(key.name).ok_or(Bail)?;
+    key.hint.store(i as u32, Ordering::Relaxed);
+    Ok(v)
 }
 
 fn get_index<'v>(v: &'v Val, k: &Val) -> R<&'v Val> {
@@ -1035,7 +1060,9 @@ fn binary(op: Op, x: &Val, y: &Val) -> R<Val> {
         }
         (Val::Bool(a), Val::Bool(b)) if is_cmp => cmp(op, a.cmp(b)),
         (Val::Str(a), Val::Str(b)) => {
-            if is_cmp {
+            if matches!(op, Op::Eq | Op::Ne) {
+                Val::Bool((a == b) == (op == Op::Eq))
+            } else if is_cmp {
                 cmp(op, a.as_str().cmp(b.as_str()))
             } else if op == Op::Add {
                 let mut s = String::with_capacity(a.len() + b.len());

@@ -14,6 +14,7 @@ use super::value::Val;
 use rhai::{Dynamic, EvalAltResult};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Every parameter of a pack resolved for one region, area and date: what all the
@@ -23,13 +24,14 @@ pub struct Resolution {
     chain: Vec<String>,
     as_of: Date,
     area: Area,
-    entries: HashMap<String, Result<(Resolved, Val), Error>>,
+    /// Sorted by name.
+    entries: Vec<(String, Result<(Resolved, Val), Error>)>,
 }
 
 impl Resolution {
     fn build(store: &ParamStore, overrides: &Overrides, region: &str, as_of: Date, area: Area) -> Resolution {
         let chain = crate::params::region_chain(region);
-        let entries = store
+        let mut entries: Vec<_> = store
             .parameters()
             .into_iter()
             .map(|p| {
@@ -40,7 +42,23 @@ impl Resolution {
                 (p.name.clone(), r)
             })
             .collect();
+        entries.sort_by(|a: &(String, _), b| a.0.cmp(&b.0));
         Resolution { chain, as_of, area, entries }
+    }
+
+    /// The entry of `name`; `hint` remembers where the last search found it (the same
+    /// call site asks for the same name every time).
+    #[inline]
+    fn get(&self, name: &str, hint: &AtomicU32) -> Option<&Result<(Resolved, Val), Error>> {
+        let h = hint.load(Ordering::Relaxed) as usize;
+        if let Some((n, e)) = self.entries.get(h) {
+            if n == name {
+                return Some(e);
+            }
+        }
+        let i = self.entries.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok()?;
+        hint.store(i as u32, Ordering::Relaxed);
+        Some(&self.entries[i].1)
     }
 }
 
@@ -117,7 +135,7 @@ impl Session {
 
     /// Resolves a parameter (recording it in the trace).
     pub fn resolve(&mut self, name: &str) -> Result<Resolved, Error> {
-        let r = match self.res.entries.get(name) {
+        let r = match self.res.get(name, &AtomicU32::new(0)) {
             Some(Ok((r, _))) => r.clone(),
             Some(Err(e)) => return Err(e.clone()),
             None => {
@@ -131,8 +149,13 @@ impl Session {
 
     /// A parameter's value for the rules (in the trace the first time it is read).
     pub fn param_val(&mut self, name: &str) -> Result<Val, Error> {
+        self.param_hinted(name, &AtomicU32::new(0))
+    }
+
+    /// [`Session::param_val`] with a search hint kept by the caller.
+    pub fn param_hinted(&mut self, name: &str, hint: &AtomicU32) -> Result<Val, Error> {
         let res = self.res.clone();
-        let (r, v) = match res.entries.get(name) {
+        let (r, v) = match res.get(name, hint) {
             Some(Ok((r, v))) => (r.clone(), v.clone()),
             Some(Err(e)) => return Err(e.clone()),
             // A name the pack does not declare: lookup names the problem (or an override

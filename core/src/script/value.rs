@@ -50,7 +50,8 @@ impl std::ops::Deref for Str {
 impl PartialEq for Str {
     #[inline]
     fn eq(&self, other: &Str) -> bool {
-        self.as_str() == other.as_str()
+        let (a, b) = (self.as_str(), other.as_str());
+        a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
     }
 }
 impl Eq for Str {}
@@ -117,6 +118,18 @@ impl ValMap {
     #[inline]
     pub fn get(&self, key: &str) -> Option<&Val> {
         self.find(key).ok().map(|i| &self.entries[i].1)
+    }
+    /// The value at position `i` if its key is `key`.
+    #[inline]
+    pub fn get_at(&self, i: usize, key: &str) -> Option<&Val> {
+        match self.entries.get(i) {
+            Some((k, v)) if k.as_str() == key => Some(v),
+            _ => None,
+        }
+    }
+    /// Where `key` is, and its value.
+    pub fn position(&self, key: &str) -> Option<(usize, &Val)> {
+        self.find(key).ok().map(|i| (i, &self.entries[i].1))
     }
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Val> {
         match self.find(key) {
