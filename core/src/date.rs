@@ -63,6 +63,19 @@ pub fn days_before(d: Date, n: u64) -> Option<Date> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn format_date_matches_chrono() {
+        let mut d = NaiveDate::from_ymd_opt(1, 1, 1).unwrap();
+        let end = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+        while d < end {
+            assert_eq!(format_date(d), d.format("%Y-%m-%d").to_string());
+            d = d.checked_add_days(Days::new(97)).unwrap_or(end);
+        }
+        for d in [end, NaiveDate::from_ymd_opt(-5, 3, 1).unwrap(), NaiveDate::from_ymd_opt(10000, 1, 1).unwrap()] {
+            assert_eq!(format_date(d), d.format("%Y-%m-%d").to_string());
+        }
+    }
+
     fn d(s: &str) -> Date {
         parse_date(s).unwrap()
     }
