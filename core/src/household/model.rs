@@ -17,8 +17,14 @@ macro_rules! word_enum {
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($text => Some(Self::$variant),)+ _ => None }
             }
+            /// The words, each at one address for the whole program (the rules'
+            /// evaluator compares words by address first).
+            pub fn words() -> &'static [&'static str] {
+                static WORDS: &[&str] = &[$($text),+];
+                WORDS
+            }
             pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
+                Self::words()[self as usize]
             }
         }
     };
@@ -252,4 +258,9 @@ pub struct History {
     pub subsistence_exit_income_since: Option<IsoDate>,
     #[serde(default)]
     pub temporary_aid_grants_12m: u32,
+}
+
+/// Every word of the household model's enumerations.
+pub fn all_words() -> impl Iterator<Item = &'static str> {
+    [Area::words(), Relation::words(), Sex::words(), WorkCapacity::words(), EmploymentStatus::words(), StudentLevel::words(), IncomeKind::words(), VehicleKind::words(), EventKind::words()].into_iter().flatten().copied()
 }

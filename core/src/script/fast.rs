@@ -22,7 +22,7 @@ use crate::money::round2;
 use crate::pack::Limits;
 use rhai::{ASTFlags, Expr, FnCallExpr, Stmt, StmtBlock, AST};
 use rust_decimal::Decimal;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// The evaluator gave up: run this household with Rhai instead.
@@ -84,11 +84,13 @@ enum Builtin {
 struct Key {
     name: &'static str,
     hint: AtomicU32,
+    /// The address of the `'static` key text found at `hint` (same address: same key).
+    seen: AtomicUsize,
 }
 
 impl Key {
     fn new(name: &str) -> Key {
-        Key { name: intern(name), hint: AtomicU32::new(0) }
+        Key { name: intern(name), hint: AtomicU32::new(0), seen: AtomicUsize::new(0) }
     }
 }
 
@@ -109,8 +111,9 @@ enum E {
     Local(usize),
     Chain(Box<E>, Vec<Access>),
     Array(Vec<E>),
-    /// Entries in evaluation order; `keys` are all keys, sorted.
-    Map(Vec<(&'static str, E)>, Vec<&'static str>),
+    /// Entries in evaluation order, each with its position among `keys` (all keys,
+    /// sorted).
+    Map(Vec<(usize, E)>, Vec<&'static str>),
     And(Vec<E>),
     Or(Vec<E>),
     Coalesce(Vec<E>),
@@ -344,8 +347,15 @@ impl Compiler {
             Expr::Unit(_) => E::Const(Val::Unit),
             Expr::Array(items, _) => E::Array(items.iter().map(|x| self.expr(x)).collect::<Result<_, _>>()?),
             Expr::Map(x, _) => {
-                let entries = x.0.iter().map(|(k, v)| Ok((intern(k.name.as_str()), self.expr(v)?))).collect::<Result<Vec<_>, String>>()?;
                 let keys = x.1.keys().map(|k| intern(k.as_str())).collect::<Vec<_>>();
+                let entries = x
+                    .0
+                    .iter()
+                    .map(|(k, v)| {
+                        let at = keys.iter().position(|key| *key == k.name.as_str()).ok_or("map literal key")?;
+                        Ok((at, self.expr(v)?))
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
                 E::Map(entries, keys)
             }
             Expr::Variable(x, _, _) => {
@@ -787,11 +797,10 @@ impl<'s> Run<'s> {
             }
             E::Map(entries, keys) => {
                 let mut m: Vec<(Str, Val)> = keys.iter().map(|k| (Str::Static(k), Val::Unit)).collect();
-                for (k, x) in entries {
+                for (at, x) in entries {
                     let v = self.expr(x)?;
                     self.grow(&v)?;
-                    let i = m.binary_search_by(|(key, _)| key.as_str().cmp(k)).map_err(|_| Bail)?;
-                    m[i].1 = v;
+                    m[*at].1 = v;
                 }
                 Val::map(ValMap::from_sorted(m))
             }
@@ -933,11 +942,16 @@ fn numbers(x: &Val, y: &Val) -> R<((Decimal, Val), (Decimal, Val))> {
 fn get_prop<'v>(v: &'v Val, key: &Key) -> R<&'v Val> {
     let Val::Map(m) = v else { return Err(Bail) };
     let h = key.hint.load(Ordering::Relaxed) as usize;
-    if let Some(v) = m.get_at(h, key.name) {
-        return Ok(v);
+    if let Some((Str::Static(k), v)) = m.entry_at(h) {
+        if k.as_ptr() as usize == key.seen.load(Ordering::Relaxed) && k.len() == key.name.len() {
+            return Ok(v);
+        }
     }
     let (i, v) = m.position(key.name).ok_or(Bail)?;
     key.hint.store(i as u32, Ordering::Relaxed);
+    if let Some((Str::Static(k), _)) = m.entry_at(i) {
+        key.seen.store(k.as_ptr() as usize, Ordering::Relaxed);
+    }
     Ok(v)
 }
 

@@ -154,19 +154,24 @@ impl Session {
 
     /// [`Session::param_val`] with a search hint kept by the caller.
     pub fn param_hinted(&mut self, name: &str, hint: &AtomicU32) -> Result<Val, Error> {
-        let res = self.res.clone();
-        let (r, v) = match res.get(name, hint) {
-            Some(Ok((r, v))) => (r.clone(), v.clone()),
+        let (r, v) = match self.res.get(name, hint) {
+            Some(Ok((r, v))) => {
+                if self.trace.is_none() {
+                    return Ok(v.clone());
+                }
+                (r.clone(), v.clone())
+            }
             Some(Err(e)) => return Err(e.clone()),
             // A name the pack does not declare: lookup names the problem (or an override
             // supplies it).
             None => {
+                let res = &self.res;
                 let r = lookup(&self.store, &self.overrides, name, &res.chain, res.as_of, res.area)?;
                 let v = value_of(&r.value);
                 (r, v)
             }
         };
-        if self.trace.is_some() && !self.traced.iter().any(|t| t == name) {
+        if !self.traced.iter().any(|t| t == name) {
             self.traced.push(name.to_string());
             self.record(name, &r);
         }

@@ -50,8 +50,8 @@ impl std::ops::Deref for Str {
 impl PartialEq for Str {
     #[inline]
     fn eq(&self, other: &Str) -> bool {
-        let (a, b) = (self.as_str(), other.as_str());
-        a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
+        let (a, b) = (self.as_str().as_bytes(), other.as_str().as_bytes());
+        a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || (a.first() == b.first() && a == b))
     }
 }
 impl Eq for Str {}
@@ -86,7 +86,12 @@ impl From<String> for Str {
 /// the packs loaded by this process), so keeping them for the process's life is fine.
 pub fn intern(s: &str) -> &'static str {
     static TABLE: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let mut t = TABLE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    // Seeded with the words of the household model, so that a literal "full" in a rule
+    // and the household's work_capacity "full" are the same address.
+    let mut t = TABLE
+        .get_or_init(|| Mutex::new(crate::household::model::all_words().collect()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if let Some(x) = t.get(s) {
         return x;
     }
@@ -126,6 +131,11 @@ impl ValMap {
             Some((k, v)) if k.as_str() == key => Some(v),
             _ => None,
         }
+    }
+    /// The entry at position `i`.
+    #[inline]
+    pub fn entry_at(&self, i: usize) -> Option<(&Str, &Val)> {
+        self.entries.get(i).map(|(k, v)| (k, v))
     }
     /// Where `key` is, and its value.
     pub fn position(&self, key: &str) -> Option<(usize, &Val)> {
