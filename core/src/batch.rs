@@ -657,33 +657,30 @@ where
     R: BufRead,
     W: Write,
 {
-    let workers = worker_count(threads);
     let mut lines = LineReader::new(reader);
     let mut summary = BatchSummary::new(engine);
     #[cfg(feature = "parallel")]
-    if workers > 1 {
-        pipeline(engine, &mut lines, &mut writer, opts, workers, &mut summary, &mut progress, tuning)?;
-        writer.flush()?;
-        return Ok(summary);
+    {
+        let workers = worker_count(threads);
+        if workers > 1 {
+            pipeline(engine, &mut lines, &mut writer, opts, workers, &mut summary, &mut progress, tuning)?;
+            writer.flush()?;
+            return Ok(summary);
+        }
     }
+    #[cfg(not(feature = "parallel"))]
+    let _ = threads;
     sequential(engine, &mut lines, &mut writer, opts, &mut summary, &mut progress, tuning)?;
     writer.flush()?;
     Ok(summary)
 }
 
 /// The threads that evaluate for `threads` (as [`Workers::new`] counts them).
+#[cfg(feature = "parallel")]
 fn worker_count(threads: Option<usize>) -> usize {
-    #[cfg(feature = "parallel")]
-    {
-        match threads {
-            None | Some(0) => rayon::current_num_threads().max(1),
-            Some(n) => n,
-        }
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        let _ = threads;
-        1
+    match threads {
+        None | Some(0) => rayon::current_num_threads().max(1),
+        Some(n) => n,
     }
 }
 
