@@ -26,9 +26,11 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::io::{self, BufRead, Write};
 
-/// Lines evaluated together (in parallel) before their output is written.
+/// Lines evaluated together (in parallel) before their output is written, by the
+/// chunked doors (`compare`); [`batch_stream`] works in smaller pieces, see its documentation.
 pub const CHUNK_LINES: usize = 2048;
-/// A chunk also ends once its lines hold this many bytes.
+/// A chunk also ends once its lines hold this many bytes (and [`batch_stream`] never has
+/// more than this many bytes of input in flight).
 pub const CHUNK_BYTES: usize = 32 << 20;
 /// A longer line is not kept in memory: it becomes an error record (the limit is the
 /// one on a household document).
