@@ -8,6 +8,9 @@
 //! * `evaluate/*`  JSON text → assessment JSON text (`evaluate_str` + `to_json`)
 //! * `many/*`      1,000 synthetic households (`synth`, seed 42) through `evaluate_many`,
 //!   JSON text in, assessments out, with 1 and 2 threads
+//! * `to_json/*`   writing out the 1,000 assessments of `many` once evaluated: through
+//!   `serde_json::to_string` (what `to_json` was), `Assessment::to_json`, and
+//!   `Assessment::write_json` into one buffer kept from one to the next (what `batch` does)
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use jiuzhu_core::{household, parse_date, Engine, Options};
@@ -63,6 +66,37 @@ fn bench_many(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_to_json(c: &mut Criterion) {
+    let engine = Engine::new().expect("the embedded pack loads");
+    let opts = opts();
+    let date = parse_date("2025-03-01").expect("a date");
+    let assessments: Vec<jiuzhu_core::Assessment> = jiuzhu_core::synth::synth(&engine, 1000, 42, None, date)
+        .expect("synth")
+        .map(|l| engine.evaluate_str(&l, &opts).expect("evaluates"))
+        .collect();
+    let mut g = c.benchmark_group("to_json");
+    g.throughput(Throughput::Elements(assessments.len() as u64));
+    g.bench_function("synth1000_serde_to_string", |b| {
+        b.iter(|| assessments.iter().map(|a| serde_json::to_string(black_box(a)).unwrap().len()).sum::<usize>())
+    });
+    g.bench_function("synth1000_to_json", |b| {
+        b.iter(|| assessments.iter().map(|a| black_box(a).to_json().len()).sum::<usize>())
+    });
+    g.bench_function("synth1000_write_json", |b| {
+        let mut buf = Vec::new();
+        b.iter(|| {
+            let mut n = 0;
+            for a in &assessments {
+                buf.clear();
+                black_box(a).write_json(&mut buf);
+                n += buf.len();
+            }
+            n
+        })
+    });
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -70,5 +104,5 @@ fn config() -> Criterion {
         .warm_up_time(Duration::from_secs(1))
 }
 
-criterion_group! { name = benches; config = config(); targets = bench_one, bench_many }
+criterion_group! { name = benches; config = config(); targets = bench_one, bench_many, bench_to_json }
 criterion_main!(benches);

@@ -5,9 +5,10 @@
 //!   `parallel` feature is on (the default; the wasm build turns it off and gets the
 //!   same results sequentially).
 //! * [`batch_stream`]: JSON lines in, JSON lines out, memory bounded whatever the size
-//!   of the input: lines are read in chunks (at most [`CHUNK_LINES`] lines or
-//!   [`CHUNK_BYTES`] bytes), each chunk is evaluated in parallel and written in input
-//!   order. Every input line gives exactly one output line: the assessment (the compact
+//!   of the input: a pipeline in which the calling thread reads pieces of a few hundred
+//!   lines, worker threads evaluate them, and the calling thread writes their output in
+//!   input order as it comes, with a bounded number of pieces (and at most
+//!   [`CHUNK_BYTES`] bytes of input) in flight. Every input line gives exactly one output line: the assessment (the compact
 //!   JSON of [`Assessment::to_json`], byte for byte what `jiuzhu evaluate` prints) or an
 //!   [`ErrorRecord`] `{"line", "id", "errors"}`. A bad line never stops the batch.
 //!
@@ -25,9 +26,11 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::io::{self, BufRead, Write};
 
-/// Lines evaluated together (in parallel) before their output is written.
+/// Lines evaluated together (in parallel) before their output is written, by the
+/// chunked doors (`compare`); [`batch_stream`] works in smaller pieces, see its documentation.
 pub const CHUNK_LINES: usize = 2048;
-/// A chunk also ends once its lines hold this many bytes.
+/// A chunk also ends once its lines hold this many bytes (and [`batch_stream`] never has
+/// more than this many bytes of input in flight).
 pub const CHUNK_BYTES: usize = 32 << 20;
 /// A longer line is not kept in memory: it becomes an error record (the limit is the
 /// one on a household document).
@@ -329,8 +332,19 @@ impl ErrorRecord {
     }
     /// Compact JSON, one line.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self)
-            .unwrap_or_else(|_| format!("{{\"line\":{},\"id\":null,\"errors\":[]}}", self.line))
+        let mut out = Vec::with_capacity(256);
+        self.write_json(&mut out);
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
+    /// Appends [`ErrorRecord::to_json`] to `out`, without a line ending.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        if serde_json::to_writer(&mut *out, self).is_err() {
+            out.truncate(start);
+            let fallback = format!("{{\"line\":{},\"id\":null,\"errors\":[]}}", self.line);
+            out.extend_from_slice(fallback.as_bytes());
+        }
     }
 }
 
@@ -420,6 +434,25 @@ impl BatchSummary {
         self.records += 1;
         self.errors += 1;
     }
+
+    /// Adds the counts of a later part of the same batch: as if its records had been
+    /// added here one by one (programs and periods keep their order of first appearance).
+    pub fn merge(&mut self, other: BatchSummary) {
+        self.records += other.records;
+        self.assessed += other.assessed;
+        self.errors += other.errors;
+        for (id, p) in other.programs {
+            let s = self.programs.entry(id).or_default();
+            s.recipients += p.recipients;
+            s.review += p.review;
+            for (period, amount) in p.amounts {
+                s.amounts.entry(period).or_default().0 += amount.0;
+            }
+        }
+        self.totals.monthly.0 += other.totals.monthly.0;
+        self.totals.one_off.0 += other.totals.one_off.0;
+        self.totals.annual.0 += other.totals.annual.0;
+    }
 }
 
 /// Where a stream is, reported after each chunk.
@@ -435,61 +468,390 @@ pub struct Progress<'a> {
     pub chunk_errors: &'a [ErrorRecord],
 }
 
+// ---------------------------------------------------------------------------------------
+// The streaming pipeline
+// ---------------------------------------------------------------------------------------
+
+/// Lines in one piece of work of [`batch_stream`]'s pipeline: small, so that the
+/// workers stay evenly loaded up to the last line, large enough that handing pieces
+/// around costs nothing next to evaluating them.
+const PIPE_CHUNK_LINES: usize = 256;
+/// A piece also ends once its lines hold this many bytes.
+const PIPE_CHUNK_BYTES: usize = 4 << 20;
+/// Pieces read but not yet written, per worker: enough that a worker never waits for the
+/// reader or for a slow piece ahead of it to be written.
+const PIPE_PIECES_PER_WORKER: usize = 4;
+/// Input bytes read but not yet written, at most (a piece is always let in when nothing
+/// is in flight, so that a line of any allowed length goes through): the memory of the
+/// pipeline stays that of one [`CHUNK_BYTES`] chunk whatever the input.
+const PIPE_BYTES_IN_FLIGHT: usize = CHUNK_BYTES;
+/// Stack of a pipeline worker (as the main thread's: a deep household must not overflow it).
+#[cfg(feature = "parallel")]
+const PIPE_WORKER_STACK: usize = 8 << 20;
+
+/// The sizes of the pipeline (tests make them tiny).
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "parallel"), allow(dead_code))]
+struct Tuning {
+    piece_lines: usize,
+    piece_bytes: usize,
+    pieces_per_worker: usize,
+    bytes_in_flight: usize,
+}
+
+const TUNING: Tuning = Tuning {
+    piece_lines: PIPE_CHUNK_LINES,
+    piece_bytes: PIPE_CHUNK_BYTES,
+    pieces_per_worker: PIPE_PIECES_PER_WORKER,
+    bytes_in_flight: PIPE_BYTES_IN_FLIGHT,
+};
+
+/// A piece read, to be evaluated.
+#[cfg_attr(not(feature = "parallel"), allow(dead_code))]
+struct Piece {
+    seq: u64,
+    lines: Vec<Line>,
+    /// Input bytes its lines hold (for the in-flight budget).
+    size: usize,
+    /// Input bytes consumed once it was read (for the progress).
+    bytes_read: u64,
+}
+
+/// A piece evaluated: its output lines, ready to be written as they are.
+#[cfg_attr(not(feature = "parallel"), allow(dead_code))]
+struct Done {
+    seq: u64,
+    out: Vec<u8>,
+    summary: BatchSummary,
+    errors: Vec<ErrorRecord>,
+    size: usize,
+    bytes_read: u64,
+}
+
+/// Evaluates one line and appends its output line (assessment or error record, and
+/// `\n`) to `out`, counting it in `summary`. A panic while evaluating or writing the
+/// assessment is an error record of this line.
+fn process_line(
+    engine: &Engine,
+    line: &Line,
+    opts: &Options,
+    out: &mut Vec<u8>,
+    summary: &mut BatchSummary,
+    errors: &mut Vec<ErrorRecord>,
+) {
+    let start = out.len();
+    let (id, result) = evaluate_line(engine, line, opts);
+    let result = result.and_then(|a| {
+        guarded(|| {
+            a.write_json(&mut *out);
+            Ok(a)
+        })
+    });
+    match result {
+        Ok(a) => summary.add(&a),
+        Err(e) => {
+            out.truncate(start);
+            let rec = ErrorRecord::new(line.number, id, &e);
+            rec.write_json(out);
+            summary.add_error();
+            errors.push(rec);
+        }
+    }
+    out.push(b'\n');
+}
+
+/// Evaluates a piece, in order, on the calling thread.
+fn process_piece(engine: &Engine, piece: Piece, opts: &Options) -> Done {
+    // About 4 KB of output per household; grown if need be.
+    let mut out = Vec::with_capacity(piece.lines.len() * 4096);
+    let mut summary = BatchSummary::new(engine);
+    let mut errors = Vec::new();
+    for line in &piece.lines {
+        process_line(engine, line, opts, &mut out, &mut summary, &mut errors);
+    }
+    Done {
+        seq: piece.seq,
+        out,
+        summary,
+        errors,
+        size: piece.size,
+        bytes_read: piece.bytes_read,
+    }
+}
+
+/// Reads the next piece, `None` at the end of the input.
+fn read_piece<R: BufRead>(
+    lines: &mut LineReader<R>,
+    seq: u64,
+    tuning: &Tuning,
+) -> io::Result<Option<Piece>> {
+    let chunk = lines.next_chunk(tuning.piece_lines, tuning.piece_bytes)?;
+    if chunk.is_empty() {
+        return Ok(None);
+    }
+    let size = chunk
+        .iter()
+        .map(|l| l.text.as_ref().map(|t| t.len()).unwrap_or(0) + 1)
+        .sum();
+    Ok(Some(Piece {
+        seq,
+        lines: chunk,
+        size,
+        bytes_read: lines.bytes_read(),
+    }))
+}
+
+/// Writes an evaluated piece, folds its counts into the summary and reports progress.
+fn write_piece<W: Write>(
+    done: Done,
+    writer: &mut W,
+    summary: &mut BatchSummary,
+    progress: &mut impl FnMut(&Progress),
+) -> io::Result<()> {
+    writer.write_all(&done.out)?;
+    summary.merge(done.summary);
+    progress(&Progress {
+        lines: summary.records,
+        errors: summary.errors,
+        bytes: done.bytes_read,
+        chunk_errors: &done.errors,
+    });
+    Ok(())
+}
+
 /// Evaluates JSON lines from `reader` and writes one line per input line to `writer`
 /// (see the module documentation); `progress` is called after each chunk. Only an I/O
 /// error of the reader or the writer ends it early.
+///
+/// With more than one thread this is a pipeline: the calling thread reads pieces of a
+/// few hundred lines and hands them to worker threads, which evaluate them and write
+/// their output lines into a buffer each; the calling thread writes those buffers in
+/// input order as they come, while the workers go on. Reading, evaluating and writing
+/// overlap, and the pieces in flight are bounded (in number and in input bytes), so the
+/// memory does not grow with the input. With one thread (or without the `parallel`
+/// feature) the same pieces are evaluated one after the other on the calling thread:
+/// the output is the same, byte for byte.
 pub fn batch_stream<R, W>(
+    engine: &Engine,
+    reader: R,
+    writer: W,
+    opts: &Options,
+    threads: Option<usize>,
+    progress: impl FnMut(&Progress),
+) -> io::Result<BatchSummary>
+where
+    R: BufRead,
+    W: Write,
+{
+    batch_stream_tuned(engine, reader, writer, opts, threads, progress, &TUNING)
+}
+
+fn batch_stream_tuned<R, W>(
     engine: &Engine,
     reader: R,
     mut writer: W,
     opts: &Options,
     threads: Option<usize>,
     mut progress: impl FnMut(&Progress),
+    tuning: &Tuning,
 ) -> io::Result<BatchSummary>
 where
     R: BufRead,
     W: Write,
 {
-    let workers = Workers::new(threads);
     let mut lines = LineReader::new(reader);
     let mut summary = BatchSummary::new(engine);
-    let mut out = String::new();
-    loop {
-        let chunk = lines.next_chunk(CHUNK_LINES, CHUNK_BYTES)?;
-        if chunk.is_empty() {
-            break;
+    #[cfg(feature = "parallel")]
+    {
+        let workers = worker_count(threads);
+        if workers > 1 {
+            pipeline(engine, &mut lines, &mut writer, opts, workers, &mut summary, &mut progress, tuning)?;
+            writer.flush()?;
+            return Ok(summary);
         }
-        // Serializing is part of the parallel work; the summary is folded in order.
-        let results = workers.map(&chunk, |line| match evaluate_line(engine, line, opts) {
-            (_, Ok(a)) => Ok((a.to_json(), a)),
-            (id, Err(e)) => Err(ErrorRecord::new(line.number, id, &e)),
-        });
-        out.clear();
-        let mut chunk_errors = Vec::new();
-        for r in results {
-            match r {
-                Ok((json, a)) => {
-                    out.push_str(&json);
-                    summary.add(&a);
-                }
-                Err(rec) => {
-                    out.push_str(&rec.to_json());
-                    summary.add_error();
-                    chunk_errors.push(rec);
-                }
-            }
-            out.push('\n');
-        }
-        writer.write_all(out.as_bytes())?;
-        progress(&Progress {
-            lines: summary.records,
-            errors: summary.errors,
-            bytes: lines.bytes_read(),
-            chunk_errors: &chunk_errors,
-        });
     }
+    #[cfg(not(feature = "parallel"))]
+    let _ = threads;
+    sequential(engine, &mut lines, &mut writer, opts, &mut summary, &mut progress, tuning)?;
     writer.flush()?;
     Ok(summary)
+}
+
+/// The threads that evaluate for `threads` (as [`Workers::new`] counts them).
+#[cfg(feature = "parallel")]
+fn worker_count(threads: Option<usize>) -> usize {
+    match threads {
+        None | Some(0) => rayon::current_num_threads().max(1),
+        Some(n) => n,
+    }
+}
+
+/// Evaluates every piece on the calling thread, one after the other.
+fn sequential<R: BufRead, W: Write>(
+    engine: &Engine,
+    lines: &mut LineReader<R>,
+    writer: &mut W,
+    opts: &Options,
+    summary: &mut BatchSummary,
+    progress: &mut impl FnMut(&Progress),
+    tuning: &Tuning,
+) -> io::Result<()> {
+    let mut seq = 0;
+    while let Some(piece) = read_piece(lines, seq, tuning)? {
+        seq += 1;
+        let done = process_piece(engine, piece, opts);
+        write_piece(done, writer, summary, progress)?;
+    }
+    Ok(())
+}
+
+/// The pipeline of [`batch_stream`]: `workers` threads evaluate, the calling thread reads
+/// and writes in input order.
+#[cfg(feature = "parallel")]
+#[allow(clippy::too_many_arguments)]
+fn pipeline<R: BufRead, W: Write>(
+    engine: &Engine,
+    lines: &mut LineReader<R>,
+    writer: &mut W,
+    opts: &Options,
+    workers: usize,
+    summary: &mut BatchSummary,
+    progress: &mut impl FnMut(&Progress),
+    tuning: &Tuning,
+) -> io::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Mutex};
+
+    let max_pieces = (workers * tuning.pieces_per_worker).max(1);
+    // The queue to the workers never holds more than the pieces in flight: sending never blocks.
+    let (piece_tx, piece_rx) = mpsc::sync_channel::<Piece>(max_pieces);
+    let piece_rx = Mutex::new(piece_rx);
+    let (done_tx, done_rx) = mpsc::channel::<std::thread::Result<Done>>();
+    let stop = AtomicBool::new(false);
+
+    std::thread::scope(|scope| {
+        let mut started = 0;
+        for i in 0..workers {
+            let done_tx = done_tx.clone();
+            let (piece_rx, stop) = (&piece_rx, &stop);
+            let spawned = std::thread::Builder::new()
+                .name(format!("jiuzhu-batch-{i}"))
+                .stack_size(PIPE_WORKER_STACK)
+                .spawn_scoped(scope, move || loop {
+                    // The lock is held while waiting for a piece, not while evaluating it.
+                    let next = match piece_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(piece) = next else { return };
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        process_piece(engine, piece, opts)
+                    }));
+                    if done_tx.send(done).is_err() {
+                        return;
+                    }
+                });
+            match spawned {
+                Ok(_) => started += 1,
+                Err(_) => break, // Fewer workers than asked: the pipeline still runs.
+            }
+        }
+        drop(done_tx);
+        if started == 0 {
+            drop(piece_tx);
+            return sequential(engine, lines, writer, opts, summary, progress, tuning);
+        }
+        let result = drive(lines, writer, summary, progress, piece_tx, &done_rx, max_pieces, tuning);
+        // Whatever happened, the workers stop after the piece they hold.
+        stop.store(true, Ordering::Relaxed);
+        result
+    })
+}
+
+/// Files an evaluated piece; a panic outside every household's guard (a bug) is not hidden.
+#[cfg(feature = "parallel")]
+fn accept(done: std::thread::Result<Done>, ready: &mut std::collections::BTreeMap<u64, Done>) {
+    match done {
+        Ok(d) => {
+            ready.insert(d.seq, d);
+        }
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+/// Reads pieces while fewer than `max_pieces` (and fewer than [`PIPE_BYTES_IN_FLIGHT`]
+/// bytes) are in flight, and writes evaluated pieces in input order as they come back.
+/// On a read error, what was read before it is still written; on a write error it stops.
+#[cfg(feature = "parallel")]
+#[allow(clippy::too_many_arguments)]
+fn drive<R: BufRead, W: Write>(
+    lines: &mut LineReader<R>,
+    writer: &mut W,
+    summary: &mut BatchSummary,
+    progress: &mut impl FnMut(&Progress),
+    piece_tx: std::sync::mpsc::SyncSender<Piece>,
+    done_rx: &std::sync::mpsc::Receiver<std::thread::Result<Done>>,
+    max_pieces: usize,
+    tuning: &Tuning,
+) -> io::Result<()> {
+    use std::collections::BTreeMap;
+
+    let mut piece_tx = Some(piece_tx);
+    let mut read_error: Option<io::Error> = None;
+    let (mut next_read, mut next_write) = (0u64, 0u64);
+    let mut bytes_in_flight = 0usize;
+    let mut ready: BTreeMap<u64, Done> = BTreeMap::new();
+    loop {
+        // Write what is ready, in order.
+        while let Some(done) = ready.remove(&next_write) {
+            next_write += 1;
+            bytes_in_flight -= done.size;
+            write_piece(done, writer, summary, progress)?;
+        }
+        let in_flight = (next_read - next_write) as usize;
+        let room = in_flight == 0
+            || (in_flight < max_pieces && bytes_in_flight < tuning.bytes_in_flight);
+        if let (true, Some(tx)) = (room, piece_tx.as_ref()) {
+            match read_piece(lines, next_read, tuning) {
+                Ok(Some(piece)) => {
+                    next_read += 1;
+                    bytes_in_flight += piece.size;
+                    if tx.send(piece).is_err() {
+                        // Every worker is gone: only a panic does that, and it is on its way.
+                        piece_tx = None;
+                    }
+                }
+                Ok(None) => piece_tx = None,
+                Err(e) => {
+                    read_error = Some(e);
+                    piece_tx = None;
+                }
+            }
+            // Take whatever is done meanwhile without waiting.
+            while let Ok(done) = done_rx.try_recv() {
+                accept(done, &mut ready);
+            }
+            continue;
+        }
+        if next_write == next_read {
+            break; // Nothing in flight and nothing more to read.
+        }
+        match done_rx.recv() {
+            Ok(done) => accept(done, &mut ready),
+            Err(_) => {
+                return Err(io::Error::other(
+                    "batch: the evaluating threads stopped before the end",
+                ))
+            }
+        }
+    }
+    match read_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -564,5 +926,289 @@ mod tests {
     fn a_panic_is_an_error_of_one_household() {
         let r: Result<()> = guarded(|| panic!("boom"));
         assert!(r.unwrap_err().to_string().contains("boom"));
+    }
+
+    // --- the pipeline of batch_stream ---------------------------------------------------
+
+    fn engine() -> Engine {
+        Engine::new().expect("the embedded pack loads")
+    }
+
+    fn opts() -> Options {
+        Options {
+            default_as_of: crate::parse_date("2025-03-01"),
+            ..Options::default()
+        }
+    }
+
+    /// Synthetic households with bad lines among them (not JSON, empty, not UTF-8, an
+    /// invalid household with an id), and no final line ending.
+    fn mixed_input(engine: &Engine, n: usize) -> Vec<u8> {
+        let date = crate::parse_date("2025-03-01").unwrap();
+        let good: Vec<String> = crate::synth::synth(engine, n, 7, None, date)
+            .expect("synth")
+            .collect();
+        let mut input = Vec::new();
+        for (i, line) in good.iter().enumerate() {
+            match i % 9 {
+                2 => input.extend_from_slice(b"{not json\n"),
+                4 => input.extend_from_slice(b"\n"),
+                5 => input.extend_from_slice(b"\xff\xfe oops\r\n"),
+                7 => input.extend_from_slice(br#"{"id": "BAD-1", "region": "nowhere"}"#),
+                _ => {}
+            }
+            if i % 9 == 7 {
+                input.push(b'\n');
+            }
+            input.extend_from_slice(line.as_bytes());
+            input.push(b'\n');
+        }
+        input.extend_from_slice(b"{\"last\": true}");
+        input
+    }
+
+    struct Run {
+        out: String,
+        summary: BatchSummary,
+        progress_lines: Vec<u64>,
+        progress_errors: Vec<u64>,
+    }
+
+    fn run(engine: &Engine, input: &[u8], threads: Option<usize>, tuning: &Tuning) -> Run {
+        let mut out = Vec::new();
+        let (mut progress_lines, mut progress_errors) = (Vec::new(), Vec::new());
+        let summary = batch_stream_tuned(
+            engine,
+            input,
+            &mut out,
+            &opts(),
+            threads,
+            |p| {
+                progress_lines.push(p.lines);
+                progress_errors.extend(p.chunk_errors.iter().map(|e| e.line));
+            },
+            tuning,
+        )
+        .expect("no I/O error");
+        Run {
+            out: String::from_utf8(out).expect("UTF-8 output"),
+            summary,
+            progress_lines,
+            progress_errors,
+        }
+    }
+
+    const TINY: Tuning = Tuning {
+        piece_lines: 1,
+        piece_bytes: 1,
+        pieces_per_worker: 1,
+        bytes_in_flight: 1,
+    };
+    const SMALL: Tuning = Tuning {
+        piece_lines: 3,
+        piece_bytes: 1 << 20,
+        pieces_per_worker: 2,
+        bytes_in_flight: 5000,
+    };
+
+    #[test]
+    fn pipeline_output_is_the_sequential_output_line_for_line() {
+        let engine = engine();
+        let input = mixed_input(&engine, 60);
+        // What each line gives on its own, in order.
+        let mut expected = String::new();
+        let mut error_lines = Vec::new();
+        let mut reader = LineReader::new(&input[..]);
+        while let Some(line) = reader.next_line().unwrap() {
+            match evaluate_line(&engine, &line, &opts()) {
+                (_, Ok(a)) => expected.push_str(&a.to_json()),
+                (id, Err(e)) => {
+                    expected.push_str(&ErrorRecord::new(line.number, id, &e).to_json());
+                    error_lines.push(line.number);
+                }
+            }
+            expected.push('\n');
+        }
+        assert!(error_lines.len() >= 20, "{error_lines:?}");
+        let one = run(&engine, &input, Some(1), &TUNING);
+        assert_eq!(one.out, expected);
+        assert_eq!(one.summary.errors as usize, error_lines.len());
+        assert_eq!(one.progress_errors, error_lines);
+        for tuning in [TINY, SMALL, TUNING] {
+            for threads in [Some(2), Some(3), Some(8), None] {
+                let r = run(&engine, &input, threads, &tuning);
+                assert_eq!(r.out, expected, "{threads:?} {tuning:?}");
+                assert_eq!(r.summary, one.summary, "{threads:?} {tuning:?}");
+                assert_eq!(r.progress_errors, error_lines, "{threads:?} {tuning:?}");
+                assert!(r.progress_lines.windows(2).all(|w| w[0] < w[1]));
+                assert_eq!(r.progress_lines.last(), Some(&one.summary.records));
+            }
+            let r = run(&engine, &input, Some(1), &tuning);
+            assert_eq!(r.out, expected, "sequential {tuning:?}");
+        }
+        // Tiny pieces: one progress report per line.
+        let r = run(&engine, &input, Some(2), &TINY);
+        assert_eq!(r.progress_lines.len() as u64, one.summary.records);
+    }
+
+    #[test]
+    fn pipeline_handles_many_pieces_in_order() {
+        // Lines that fail fast (no household evaluated): many pieces, quickly.
+        let engine = engine();
+        let mut input = String::new();
+        for i in 0..5000 {
+            if i % 3 == 0 {
+                input.push_str(&format!("{{\"id\": \"H{i}\"}}\n"));
+            } else {
+                input.push_str(&format!("[{i}]\n"));
+            }
+        }
+        let one = run(&engine, input.as_bytes(), Some(1), &TUNING);
+        assert_eq!(one.out.lines().count(), 5000);
+        for (i, line) in one.out.lines().enumerate() {
+            assert!(line.starts_with(&format!("{{\"line\":{},", i + 1)), "{line}");
+        }
+        for tuning in [TINY, SMALL, TUNING] {
+            let r = run(&engine, input.as_bytes(), Some(4), &tuning);
+            assert_eq!(r.out, one.out, "{tuning:?}");
+            assert_eq!(r.summary, one.summary);
+        }
+    }
+
+    #[test]
+    fn empty_input_gives_nothing() {
+        let engine = engine();
+        for threads in [Some(1), Some(2)] {
+            let r = run(&engine, b"", threads, &TUNING);
+            assert_eq!(r.out, "");
+            assert_eq!(r.summary.records, 0);
+            assert!(r.progress_lines.is_empty());
+        }
+    }
+
+    /// Fails after `ok` bytes.
+    struct Failing {
+        ok: usize,
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.ok == 0 {
+                return Err(io::Error::other("disk full"));
+            }
+            let n = buf.len().min(self.ok);
+            self.ok -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_write_error_ends_the_pipeline_without_hanging() {
+        let engine = engine();
+        let input: String = (0..3000).map(|i| format!("[{i}]\n")).collect();
+        for threads in [Some(1), Some(2), Some(5)] {
+            for tuning in [TINY, TUNING] {
+                let r = batch_stream_tuned(
+                    &engine,
+                    input.as_bytes(),
+                    Failing { ok: 1000 },
+                    &opts(),
+                    threads,
+                    |_| {},
+                    &tuning,
+                );
+                assert_eq!(r.unwrap_err().to_string(), "disk full");
+            }
+        }
+    }
+
+    /// Gives `data`, then an error.
+    struct BrokenReader {
+        data: Vec<u8>,
+        at: usize,
+    }
+
+    impl io::Read for BrokenReader {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.at == self.data.len() {
+                return Err(io::Error::other("cable cut"));
+            }
+            let n = buf.len().min(self.data.len() - self.at).min(7);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_error_ends_the_batch_after_what_was_read() {
+        let engine = engine();
+        let data: String = (0..40).map(|i| format!("[{i}]\n")).collect();
+        for threads in [Some(1), Some(2)] {
+            let mut out = Vec::new();
+            let reader = io::BufReader::with_capacity(16, BrokenReader {
+                data: data.clone().into_bytes(),
+                at: 0,
+            });
+            let r = batch_stream_tuned(&engine, reader, &mut out, &opts(), threads, |_| {}, &TINY);
+            assert_eq!(r.unwrap_err().to_string(), "cable cut");
+            // Every complete line read before the error has its record, in order.
+            let out = String::from_utf8(out).unwrap();
+            assert_eq!(out.lines().count(), 40, "{threads:?}");
+            for (i, line) in out.lines().enumerate() {
+                assert!(line.starts_with(&format!("{{\"line\":{},", i + 1)), "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn summaries_merge_as_if_added_one_by_one() {
+        let engine = engine();
+        let date = crate::parse_date("2025-03-01").unwrap();
+        let assessments: Vec<Assessment> = crate::synth::synth(&engine, 30, 3, None, date)
+            .expect("synth")
+            .map(|l| engine.evaluate_str(&l, &opts()).expect("evaluates"))
+            .collect();
+        let mut whole = BatchSummary::new(&engine);
+        let mut parts = BatchSummary::new(&engine);
+        for chunk in assessments.chunks(7) {
+            let mut part = BatchSummary::new(&engine);
+            for a in chunk {
+                whole.add(a);
+                part.add(a);
+            }
+            whole.add_error();
+            part.add_error();
+            parts.merge(part);
+        }
+        assert_eq!(parts, whole);
+        assert_eq!(
+            serde_json::to_string(&parts).unwrap(),
+            serde_json::to_string(&whole).unwrap()
+        );
+    }
+
+    #[test]
+    fn write_json_is_to_json() {
+        let engine = engine();
+        let date = crate::parse_date("2025-03-01").unwrap();
+        let mut buf = b"x".to_vec();
+        for line in crate::synth::synth(&engine, 10, 5, None, date).expect("synth") {
+            let a = engine.evaluate_str(&line, &opts()).expect("evaluates");
+            let old = serde_json::to_string(&a).unwrap();
+            assert_eq!(a.to_json(), old);
+            buf.truncate(1);
+            a.write_json(&mut buf);
+            assert_eq!(&buf[1..], old.as_bytes());
+        }
+        let rec = ErrorRecord::new(3, Some("A\"1".into()), &Error::validation("x", "bad"));
+        let old = serde_json::to_string(&rec).unwrap();
+        assert_eq!(rec.to_json(), old);
+        let mut buf = Vec::new();
+        rec.write_json(&mut buf);
+        assert_eq!(buf, old.as_bytes());
     }
 }

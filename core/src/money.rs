@@ -153,7 +153,47 @@ pub struct Money(pub Decimal);
 
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format2(self.0))
+        // `format2` without its String: the text is at most 31 bytes (sign, 29 digits,
+        // point), formatted on the stack.
+        let mut r = round2(self.0);
+        r.rescale(2);
+        let mut buf = StackText::default();
+        if std::fmt::Write::write_fmt(&mut buf, format_args!("{r}")).is_ok() {
+            s.serialize_str(buf.as_str())
+        } else {
+            s.serialize_str(&format2(self.0))
+        }
+    }
+}
+
+/// A small text buffer on the stack (for [`Money`]'s serialization).
+struct StackText {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Default for StackText {
+    fn default() -> Self {
+        StackText { buf: [0; 64], len: 0 }
+    }
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        // Only whole `str`s are ever written in.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(std::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
