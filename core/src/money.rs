@@ -34,18 +34,22 @@ pub fn format_grouped(x: Decimal) -> String {
 
 /// Writes `round2(x)` with two places, optionally grouping thousands. Money is
 /// formatted on every line of output, so this avoids `Decimal`'s general formatter.
-pub fn write2(out: &mut String, x: Decimal, grouped: bool) {
+pub fn write2(out: &mut impl std::fmt::Write, x: Decimal, grouped: bool) {
+    // Writing into a String or a StackText of 64 bytes cannot fail.
+    let _ = try_write2(out, x, grouped);
+}
+
+fn try_write2(out: &mut impl std::fmt::Write, x: Decimal, grouped: bool) -> std::fmt::Result {
     let mut r = round2(x);
     r.rescale(2);
     if r.scale() != 2 {
         // too large to carry two places: Decimal's own formatter
         let plain = r.to_string();
-        out.push_str(&if grouped { group_plain(&plain) } else { plain });
-        return;
+        return out.write_str(&if grouped { group_plain(&plain) } else { plain });
     }
     let m = r.mantissa();
     if m < 0 {
-        out.push('-');
+        out.write_char('-')?;
     }
     let cents = m.unsigned_abs();
     let (int, frac) = (cents / 100, (cents % 100) as u8);
@@ -66,10 +70,10 @@ pub fn write2(out: &mut String, x: Decimal, grouped: bool) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
-    out.push('.');
-    out.push((b'0' + frac / 10) as char);
-    out.push((b'0' + frac % 10) as char);
+    out.write_str(std::str::from_utf8(&buf[i..]).unwrap_or_default())?;
+    out.write_char('.')?;
+    out.write_char((b'0' + frac / 10) as char)?;
+    out.write_char((b'0' + frac % 10) as char)
 }
 
 /// Thousands separators in a plain decimal text (`-1234.5` → `-1,234.5`; `.00` added
@@ -153,12 +157,10 @@ pub struct Money(pub Decimal);
 
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // `format2` without its String: the text is at most 31 bytes (sign, 29 digits,
-        // point), formatted on the stack.
-        let mut r = round2(self.0);
-        r.rescale(2);
+        // `format2` without its String: formatted on the stack (at most 32 bytes:
+        // sign, 29 digits, point, or Decimal's own text for the largest values).
         let mut buf = StackText::default();
-        if std::fmt::Write::write_fmt(&mut buf, format_args!("{r}")).is_ok() {
+        if try_write2(&mut buf, self.0, false).is_ok() {
             s.serialize_str(buf.as_str())
         } else {
             s.serialize_str(&format2(self.0))
