@@ -13,7 +13,11 @@
 #   4. times `jiuzhu evaluate examples/household.json` (hyperfine if installed, else
 #      the mean of 20 runs of a shell loop);
 #   5. runs bench/native (agreement with the engine on 2,000 households, and µs per
-#      household: native vs engine) and prints a table.
+#      household: native vs engine);
+#   6. when the bindings are built (scripts/test-python.sh, bindings-wasm/build.sh),
+#      times Python evaluate_many and the wasm package's evaluateJson in a loop against
+#      `jiuzhu batch --threads 1` on the same 5,000 households (bench/bindings.py,
+#      bench/bindings.mjs), and prints a table.
 #
 # The machine matters: the script prints nproc, the CPU model and the load average
 # before and after. Numbers from a loaded machine are lower bounds on throughput.
@@ -28,7 +32,7 @@ for a in "$@"; do
   case "$a" in
     --full) FULL=1 ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n 2,19p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,23p "$0"; exit 0 ;;
     *) echo "unknown argument $a" >&2; exit 2 ;;
   esac
 done
@@ -94,6 +98,23 @@ echo "   $EVAL_MS, peak RSS $EVAL_RSS MB"
 echo "== native ceiling (bench/native): agreement and per-household time, one thread"
 "$NATIVE" 2000 | tee "$OUT/native.txt"
 
+echo "== bindings against the core (one thread, the first 5,000 households of synth-10000)"
+head -n 5000 "$OUT/synth-10000.jsonl" >"$OUT/synth-5000.jsonl"
+BINDINGS=()
+if [ -x bindings-python/.venv/bin/python ] && bindings-python/.venv/bin/python -c "import jiuzhu" 2>/dev/null; then
+  r=$(bindings-python/.venv/bin/python bench/bindings.py "$OUT/synth-5000.jsonl" "$JZ")
+  BINDINGS+=("python evaluate_many: $(echo "$r" | awk '{printf "%s µs vs core %s µs per household = %sx", $1, $2, $3}')")
+else
+  BINDINGS+=("python: not measured (run scripts/test-python.sh first to build and install the package)")
+fi
+if [ -f bindings-wasm/pkg-node/jiuzhu.js ] && command -v node >/dev/null; then
+  r=$(node bench/bindings.mjs "$OUT/synth-5000.jsonl" "$JZ")
+  BINDINGS+=("wasm (Node) evaluateJson loop: $(echo "$r" | awk '{printf "%s µs vs core %s µs per household = %sx", $1, $2, $3}')")
+else
+  BINDINGS+=("wasm: not measured (run bash bindings-wasm/build.sh first)")
+fi
+for b in "${BINDINGS[@]}"; do echo "   $b"; done
+
 echo
 echo "== summary"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); load before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -102,3 +123,4 @@ echo "|---|---:|---:|---:|---:|---:|---:|---|"
 for r in "${ROWS[@]}"; do echo "$r"; done
 echo "evaluate examples/household.json: $EVAL_MS, peak RSS $EVAL_RSS MB"
 grep -E 'agreement|µs|ratio' "$OUT/native.txt"
+for b in "${BINDINGS[@]}"; do echo "$b"; done

@@ -1,0 +1,49 @@
+// The wasm package (Node) against the core, per household, on the same households.
+//
+//   node bench/bindings.mjs FILE.jsonl [JIUZHU]
+//
+// core: CPU time of `jiuzhu batch FILE --threads 1 -o /dev/null` (minus an empty run);
+// wasm: wall time of `engine.evaluateJson(line)` in a loop over every line (JSON text in,
+// JSON text out, the same bytes), after the engine is built. Best of 3, interleaved.
+// Prints one line: `wasm_us core_us ratio` (µs per household).
+import { readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const { Engine } = require(join(here, "../bindings-wasm/pkg-node/jiuzhu.js"));
+
+const path = resolve(process.argv[2]);
+const jz = process.argv[3] ?? join(here, "../target/release/jiuzhu");
+const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.length > 0);
+const empty = join(dirname(path), "empty.jsonl");
+writeFileSync(empty, "");
+
+function coreCpuTimed(file) {
+  const r = spawnSync("/usr/bin/time", ["-f", "CPU %U %S", jz, "batch", file, "--threads", "1", "-o", "/dev/null"], {
+    encoding: "utf8",
+  });
+  const m = /CPU ([0-9.]+) ([0-9.]+)/.exec(r.stderr);
+  return Number(m[1]) + Number(m[2]);
+}
+
+const engine = new Engine();
+const wasm = [];
+const core = [];
+const base = [];
+for (let round = 0; round < 3; round++) {
+  base.push(coreCpuTimed(empty));
+  core.push(coreCpuTimed(path));
+  const start = process.hrtime.bigint();
+  let bytes = 0;
+  for (const l of lines) bytes += engine.evaluateJson(l).length;
+  wasm.push(Number(process.hrtime.bigint() - start) / 1e9);
+  if (bytes === 0) throw new Error("no output");
+}
+const n = lines.length;
+const coreUs = ((Math.min(...core) - Math.min(...base)) / n) * 1e6;
+const wasmUs = (Math.min(...wasm) / n) * 1e6;
+console.log(`${wasmUs.toFixed(1)} ${coreUs.toFixed(1)} ${(wasmUs / coreUs).toFixed(2)}`);
