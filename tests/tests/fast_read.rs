@@ -463,3 +463,40 @@ fn money_stays_exact_on_the_fast_path() {
     assert_eq!(m.in_scope_cost.0.to_string(), "99999999999.99");
     assert_eq!(m.other_paid.0.to_string(), "0.10");
 }
+
+/// The batch doors: `evaluate_line` and `evaluate_many` over text against the old route
+/// (parse to a value, `id_of`, `evaluate_value`), valid and mutated lines alike.
+#[test]
+fn batch_doors_give_identical_results() {
+    use jiuzhu_core::batch::{evaluate_line, id_of, Line};
+    let engine = common::engine();
+    let opts = Options { default_as_of: parse_date("2025-03-01"), ..Options::default() };
+    let mut lines = synth_lines(&engine, 200, 3);
+    lines.extend(corpus_conformance());
+    let base = common::base_household().to_string();
+    lines.extend(text_mutations(&base));
+    lines.extend(value_mutations(&base).into_iter().step_by(7));
+    // Regions the pack does not cover, a date given by no one.
+    lines.push(base.replace("110000", "990000"));
+    lines.push(base.replace("\"as_of\":\"2025-03-01\",", ""));
+    let old = |text: &str| -> (Option<String>, Result<String, String>) {
+        match household::parse_household_text(text) {
+            Err(e) => (None, Err(format!("{:?}", Error::Validation(e)))),
+            Ok(v) => (id_of(&v), engine.evaluate_value(&v, &opts).map(|a| a.to_json()).map_err(|e| format!("{e:?}"))),
+        }
+    };
+    for (i, text) in lines.iter().enumerate() {
+        let line = Line { number: i as u64 + 1, text: Ok(text.clone()) };
+        let (id, r) = evaluate_line(&engine, &line, &opts);
+        let new = (id, r.map(|a| a.to_json()).map_err(|e| format!("{e:?}")));
+        assert_eq!(new, old(text), "evaluate_line differs on {text}");
+    }
+    let many: Vec<_> = engine
+        .evaluate_many(&lines, &opts, Some(1))
+        .into_iter()
+        .map(|r| r.map(|a| a.to_json()).map_err(|e| format!("{e:?}")))
+        .collect();
+    for (text, got) in lines.iter().zip(many) {
+        assert_eq!(got, old(text).1, "evaluate_many differs on {text}");
+    }
+}
