@@ -57,6 +57,13 @@ impl<'a> Cur<'a> {
     /// The next byte after JSON whitespace (not consumed).
     #[inline]
     fn peek(&mut self) -> Option<u8> {
+        // Indentation of pretty-printed JSON: eight spaces at a time.
+        while let Some(chunk) = self.b.get(self.i..self.i + 8) {
+            if chunk != b"        " {
+                break;
+            }
+            self.i += 8;
+        }
         while let Some(&c) = self.b.get(self.i) {
             if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
                 self.i += 1;
@@ -324,7 +331,7 @@ fn household(c: &mut Cur) -> Option<Household> {
             }
             "members" => {
                 once(&mut seen, 4)?;
-                let mut list = Vec::new();
+                let mut list = Vec::with_capacity(4);
                 c.array(MAX_MEMBERS, |c| {
                     list.push(member(c)?);
                     Some(())
@@ -341,7 +348,7 @@ fn household(c: &mut Cur) -> Option<Household> {
             "events" => {
                 once(&mut seen, 6)?;
                 events = opt(c, |c| {
-                    let mut list = Vec::new();
+                    let mut list = Vec::with_capacity(4);
                     c.array(MAX_LIST, |c| {
                         list.push(event(c)?);
                         Some(())
@@ -445,7 +452,7 @@ fn member(c: &mut Cur) -> Option<Member> {
             "incomes" => {
                 once(&mut seen, 11)?;
                 incomes = opt(c, |c| {
-                    let mut list = Vec::new();
+                    let mut list = Vec::with_capacity(4);
                     c.array(MAX_LIST, |c| {
                         list.push(income(c)?);
                         Some(())
@@ -586,7 +593,7 @@ fn read_assets(c: &mut Cur) -> Option<Assets> {
             "vehicles" => {
                 once(&mut seen, 2)?;
                 vehicles = opt(c, |c| {
-                    let mut list = Vec::new();
+                    let mut list = Vec::with_capacity(4);
                     c.array(MAX_LIST, |c| {
                         list.push(vehicle(c)?);
                         Some(())
