@@ -4,7 +4,9 @@
 //! The configuration is short on purpose (20 samples, 3 s each): these figures are for
 //! spotting regressions and comparing with docs/performance.md, not for publication.
 //!
-//! * `read/*`      JSON text → validated `Household` (parse + validate, `Engine::read`)
+//! * `read/*`      JSON text → validated `Household` (`Engine::read_str`: the fast reader)
+//! * `read_full/*` the same through the full path (`parse_household_text` + `Engine::read`,
+//!   what a household with an error goes through)
 //! * `evaluate/*`  JSON text → assessment JSON text (`evaluate_str` + `to_json`)
 //! * `many/*`      1,000 synthetic households (`synth`, seed 42) through `evaluate_many`,
 //!   JSON text in, assessments out, with 1 and 2 threads
@@ -30,6 +32,15 @@ fn bench_one(c: &mut Criterion) {
     let engine = Engine::new().expect("the embedded pack loads");
     let opts = opts();
     let mut g = c.benchmark_group("read");
+    for (name, text) in EXAMPLES {
+        g.bench_with_input(BenchmarkId::from_parameter(name), text, |b, text| {
+            b.iter(|| engine.read_str(black_box(text), &opts).expect("valid"))
+        });
+    }
+    g.finish();
+    // The full path alone (what `read` measured before the fast reader): JSON value,
+    // then validation with every error and its path.
+    let mut g = c.benchmark_group("read_full");
     for (name, text) in EXAMPLES {
         g.bench_with_input(BenchmarkId::from_parameter(name), text, |b, text| {
             b.iter(|| {

@@ -45,6 +45,11 @@ pub const MAX_LINE_BYTES: usize = household::parse::MAX_DOCUMENT_BYTES;
 pub trait HouseholdInput {
     /// The JSON value, parsed if need be; a parse failure is a validation error.
     fn to_value(&self) -> Result<Cow<'_, Value>>;
+    /// The JSON text, when the household is text: it then goes through
+    /// [`Engine::evaluate_str`] and its fast reader instead of a JSON value.
+    fn as_text(&self) -> Option<&str> {
+        None
+    }
 }
 
 impl HouseholdInput for str {
@@ -53,11 +58,17 @@ impl HouseholdInput for str {
             .map(Cow::Owned)
             .map_err(Error::Validation)
     }
+    fn as_text(&self) -> Option<&str> {
+        Some(self)
+    }
 }
 
 impl HouseholdInput for String {
     fn to_value(&self) -> Result<Cow<'_, Value>> {
         self.as_str().to_value()
+    }
+    fn as_text(&self) -> Option<&str> {
+        Some(self)
     }
 }
 
@@ -70,6 +81,9 @@ impl HouseholdInput for Value {
 impl<T: HouseholdInput + ?Sized> HouseholdInput for &T {
     fn to_value(&self) -> Result<Cow<'_, Value>> {
         (**self).to_value()
+    }
+    fn as_text(&self) -> Option<&str> {
+        (**self).as_text()
     }
 }
 
@@ -193,7 +207,10 @@ impl Engine {
         T: HouseholdInput + Sync,
     {
         Workers::new(threads).map(items, |item| {
-            guarded(|| self.evaluate_value(item.to_value()?.as_ref(), opts))
+            guarded(|| match item.as_text() {
+                Some(text) => self.evaluate_str(text, opts),
+                None => self.evaluate_value(item.to_value()?.as_ref(), opts),
+            })
         })
     }
 }
@@ -359,6 +376,11 @@ pub fn evaluate_line(
         Ok(t) => t,
         Err(m) => return (None, Err(Error::validation("", m.clone()))),
     };
+    // A valid household goes straight from text to `Household` (the fast reader);
+    // anything else takes the full path below, which reports every error.
+    if let Some(h) = engine.read_fast(text, opts) {
+        return (Some(h.id.clone()), guarded(|| engine.evaluate_household(&h, opts)));
+    }
     let value = match text.as_str().to_value() {
         Ok(v) => v.into_owned(),
         Err(e) => return (None, Err(e)),

@@ -269,8 +269,30 @@ impl Engine {
 
     /// Evaluates a household given as JSON text.
     pub fn evaluate_str(&self, text: &str, opts: &Options) -> Result<Assessment> {
+        let h = self.read_str(text, opts)?;
+        // `read_str` settled the date and checked the region: go straight to the programs.
+        let as_of = self.settle_date(h.as_of.map(|d| d.0), opts)?;
+        self.evaluate_checked(&h, as_of, opts)
+    }
+
+    /// Parses and validates JSON text without evaluating: the same answer as
+    /// [`household::parse_household_text`] followed by [`Engine::read`], much faster on a
+    /// valid household (the fast reader, [`household::read_household_fast`], gives up at
+    /// anything unusual and the full path then reports every error).
+    pub fn read_str(&self, text: &str, opts: &Options) -> Result<Household> {
+        if let Some(h) = self.read_fast(text, opts) {
+            self.check_region(&h.region)?;
+            return Ok(h);
+        }
         let v = household::parse_household_text(text).map_err(Error::Validation)?;
-        self.evaluate_value(&v, opts)
+        self.read(&v, opts)
+    }
+
+    /// The fast reader alone: `Some` only for a household that [`Engine::read_str`] would
+    /// accept, apart from the region check (see [`Engine::evaluate_household`]); `None`
+    /// means "use the full path", not "invalid".
+    pub fn read_fast(&self, text: &str, opts: &Options) -> Option<Household> {
+        household::read_household_fast(text, |own| self.settle_date(own, opts).ok())
     }
 
     /// Evaluates a household given as a JSON value (parsed with exact numbers).

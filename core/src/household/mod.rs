@@ -2,9 +2,11 @@
 //! → `derive` (ages, capacities, counted incomes: policy.md §0).
 
 pub mod derive;
+pub mod fast;
 pub mod model;
 pub mod parse;
 
 pub use derive::{derive, DeriveParams, Derived, DerivedMember};
+pub use fast::read_household_fast;
 pub use model::*;
 pub use parse::{parse_household_text, peek_as_of, read_household};
