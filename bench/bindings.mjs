@@ -4,7 +4,7 @@
 //
 // core: CPU time of `jiuzhu batch FILE --threads 1 -o /dev/null` (minus an empty run);
 // wasm: wall time of `engine.evaluateJson(line)` in a loop over every line (JSON text in,
-// JSON text out, the same bytes), after the engine is built. Best of 3, interleaved.
+// JSON text out, the same bytes), after the engine is built. Best of ROUNDS (default 7), interleaved.
 // Prints one line: `wasm_us core_us ratio` (µs per household).
 import { readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -34,7 +34,8 @@ const engine = new Engine();
 const wasm = [];
 const core = [];
 const base = [];
-for (let round = 0; round < 3; round++) {
+const rounds = Number(process.env.ROUNDS ?? 7);
+for (let round = 0; round < rounds; round++) {
   base.push(coreCpuTimed(empty));
   core.push(coreCpuTimed(path));
   const start = process.hrtime.bigint();

@@ -4,7 +4,7 @@
 
 FILE.jsonl: households from `jiuzhu synth N --seed 42`; JIUZHU: the release command
 (default target/release/jiuzhu). Both sides use one thread and are timed in CPU time
-(user + system), the best of 3 runs each, interleaved:
+(user + system), the best of ROUNDS (default 7) runs each, interleaved:
 
 * core: `jiuzhu batch FILE --threads 1 -o /dev/null` (JSON text in, JSON text out);
 * Python: `Engine().evaluate_many(lines, threads=1)` (JSON text in, Python objects out,
@@ -19,6 +19,8 @@ import sys
 import time
 
 import jiuzhu
+
+ROUNDS = int(os.environ.get("ROUNDS", "7"))
 
 
 def core_cpu(jz, path):
@@ -46,7 +48,7 @@ def main():
     empty = os.path.join(os.path.dirname(os.path.abspath(path)), "empty.jsonl")
     open(empty, "w").close()
     core, py, base = [], [], []
-    for _ in range(3):
+    for _ in range(ROUNDS):
         base.append(core_cpu(jz, empty))
         core.append(core_cpu(jz, path))
         py.append(python_cpu(engine, lines))

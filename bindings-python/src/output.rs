@@ -19,6 +19,31 @@ use pyo3::types::{PyDict, PyList, PyString};
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A small, fast hash for the caches below (short texts and decimals of one process;
+/// no adversary can choose them to collide in a way that matters: a slow lookup at
+/// worst).
+#[derive(Default)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 /// `-?digits.digits` (the form the core gives every decimal it writes).
 pub fn is_decimal_text(s: &str) -> bool {
@@ -34,7 +59,12 @@ pub struct Out<'py> {
     decimal: Bound<'py, PyAny>,
     /// Decimals already made (they are immutable, so one object may serve many places:
     /// "0.00" alone is most of an assessment's figures).
-    made: RefCell<HashMap<String, Bound<'py, PyAny>>>,
+    made: RefCell<FxMap<String, Bound<'py, PyAny>>>,
+    /// Money already made, by value (rounded to cents).
+    money_made: RefCell<FxMap<(u128, bool), Bound<'py, PyAny>>>,
+    /// Texts already made, for those that repeat from one household to the next (keys,
+    /// codes, legal bases, the pack's digest, member ids, category words).
+    texts: RefCell<FxMap<String, Bound<'py, PyString>>>,
 }
 
 /// How many distinct decimals one conversion keeps for reuse.
@@ -42,7 +72,20 @@ const MADE_MAX: usize = 4096;
 
 impl<'py> Out<'py> {
     pub fn new(py: Python<'py>) -> PyResult<Self> {
-        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::new(HashMap::new()) })
+        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::default(), texts: RefCell::default() })
+    }
+
+    /// A Python str for a text that is likely to repeat (one object serves every place).
+    fn text(&self, s: &str) -> Bound<'py, PyString> {
+        if let Some(t) = self.texts.borrow().get(s) {
+            return t.clone();
+        }
+        let t = PyString::new(self.py, s);
+        let mut texts = self.texts.borrow_mut();
+        if texts.len() < MADE_MAX {
+            texts.insert(s.to_string(), t.clone());
+        }
+        t
     }
 
     pub fn decimal(&self, text: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -61,7 +104,7 @@ impl<'py> Out<'py> {
         if is_decimal_text(s) {
             self.decimal(s)
         } else {
-            Ok(PyString::new(self.py, s).into_any())
+            Ok(self.text(s).into_any())
         }
     }
 
@@ -95,7 +138,7 @@ impl<'py> Out<'py> {
             Value::Object(map) => {
                 let dict = PyDict::new(self.py);
                 for (k, item) in map {
-                    dict.set_item(k, self.value(item)?)?;
+                    dict.set_item(self.text(k), self.value(item)?)?;
                 }
                 dict.into_any()
             }
@@ -107,13 +150,28 @@ impl<'py> Out<'py> {
     }
 
     fn money(&self, m: &Money) -> PyResult<Bound<'py, PyAny>> {
-        self.decimal(&format2(m.0))
+        // keyed by the cents (the value format2 writes), without making the text
+        let mut r = jiuzhu_core::money::round2(m.0);
+        r.rescale(2);
+        if r.scale() != 2 {
+            return self.decimal(&format2(m.0));
+        }
+        let key = (r.mantissa().unsigned_abs(), r.mantissa() < 0);
+        if let Some(d) = self.money_made.borrow().get(&key) {
+            return Ok(d.clone());
+        }
+        let d = self.decimal(&format2(m.0))?;
+        let mut made = self.money_made.borrow_mut();
+        if made.len() < MADE_MAX {
+            made.insert(key, d.clone());
+        }
+        Ok(d)
     }
 
     fn free_map(&self, m: &serde_json::Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
         let d = self.dict();
         for (k, v) in m {
-            d.set_item(k, self.value(v)?)?;
+            d.set_item(self.text(k), self.value(v)?)?;
         }
         Ok(d)
     }
@@ -123,17 +181,17 @@ impl<'py> Out<'py> {
     pub fn assessment(&self, a: &Assessment) -> PyResult<Bound<'py, PyDict>> {
         let d = self.dict();
         d.set_item(intern!(self.py, "household_id"), &a.household_id)?;
-        d.set_item(intern!(self.py, "as_of"), &a.as_of)?;
-        d.set_item(intern!(self.py, "region"), &a.region)?;
+        d.set_item(intern!(self.py, "as_of"), self.text(&a.as_of))?;
+        d.set_item(intern!(self.py, "region"), self.text(&a.region))?;
         let pack = self.dict();
-        pack.set_item(intern!(self.py, "name"), &a.rule_pack.name)?;
-        pack.set_item(intern!(self.py, "version"), &a.rule_pack.version)?;
-        pack.set_item(intern!(self.py, "digest"), &a.rule_pack.digest)?;
+        pack.set_item(intern!(self.py, "name"), self.text(&a.rule_pack.name))?;
+        pack.set_item(intern!(self.py, "version"), self.text(&a.rule_pack.version))?;
+        pack.set_item(intern!(self.py, "digest"), self.text(&a.rule_pack.digest))?;
         d.set_item(intern!(self.py, "rule_pack"), pack)?;
         d.set_item(intern!(self.py, "derived"), self.derived(&a.derived)?)?;
         let programs = self.dict();
         for (id, p) in &a.programs {
-            programs.set_item(id, self.program(p)?)?;
+            programs.set_item(self.text(id), self.program(p)?)?;
         }
         d.set_item(intern!(self.py, "programs"), programs)?;
         let totals = self.dict();
@@ -165,7 +223,7 @@ impl<'py> Out<'py> {
             md.set_item(intern!(self.py, "work_capacity"), m.work_capacity)?;
             md.set_item(intern!(self.py, "working_age"), m.working_age)?;
             md.set_item(intern!(self.py, "counted_income"), self.money(&m.counted_income)?)?;
-            members.set_item(id, md)?;
+            members.set_item(self.text(id), md)?;
         }
         d.set_item(intern!(self.py, "members"), members)?;
         Ok(d)
@@ -175,23 +233,23 @@ impl<'py> Out<'py> {
         let d = self.dict();
         d.set_item(intern!(self.py, "status"), p.status)?;
         if let Some(c) = &p.category {
-            d.set_item(intern!(self.py, "category"), c)?;
+            d.set_item(intern!(self.py, "category"), self.text(c))?;
         }
         d.set_item(intern!(self.py, "amount"), self.money(&p.amount)?)?;
         d.set_item(intern!(self.py, "period"), p.period)?;
         if !p.members.is_empty() {
             let members = self.dict();
             for (id, v) in &p.members {
-                members.set_item(id, self.value(v)?)?;
+                members.set_item(self.text(id), self.value(v)?)?;
             }
             d.set_item(intern!(self.py, "members"), members)?;
         }
         let reasons = PyList::empty(self.py);
         for r in &p.reasons {
             let rd = self.dict();
-            rd.set_item(intern!(self.py, "code"), &r.code)?;
+            rd.set_item(intern!(self.py, "code"), self.text(&r.code))?;
             rd.set_item(intern!(self.py, "message"), &r.message)?;
-            rd.set_item(intern!(self.py, "basis"), &r.basis)?;
+            rd.set_item(intern!(self.py, "basis"), self.text(&r.basis))?;
             rd.set_item(intern!(self.py, "values"), self.free_map(&r.values)?)?;
             reasons.append(rd)?;
         }
