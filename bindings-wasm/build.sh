@@ -6,7 +6,7 @@
 # version the crate pins, the npm packages of bindings-wasm/ for wasm-opt). Idempotent:
 # run it again and it rebuilds only what changed.
 #
-# wasm-opt -Oz (binaryen) shrinks the module by about a third (a fifth gzipped). It is
+# wasm-opt -O3 (binaryen) makes the module smaller and faster (docs/performance.md). It is
 # `wasm-opt` on PATH when that is binaryen 116 or later (Debian's 108 silently breaks the
 # output), else the npm package `binaryen` of bindings-wasm/package.json. Its result is
 # cached by the input's sha256 under target/wasm-opt-cache/. JIUZHU_WASM_OPT=0 skips it.
@@ -58,7 +58,7 @@ if [ "${JIUZHU_WASM_OPT:-1}" != 0 ]; then
     fi
 fi
 # The features rustc enables for wasm32-unknown-unknown (wasm-opt must keep them).
-opt_flags=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+opt_flags=(-O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
     --enable-mutable-globals --enable-reference-types --enable-multivalue)
 
 # Runs wasm-opt on a wasm-bindgen output in place, from the cache when it ran before.

@@ -27,6 +27,10 @@
 
 pub mod api;
 
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 use api::{DoorError, EvalOptions};
 use jiuzhu_core::FieldError;
 use js_sys::{Array, Object, Reflect, JSON};
