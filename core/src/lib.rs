@@ -522,14 +522,14 @@ impl Engine {
     }
 }
 
-fn fill(v: Option<&Val>) -> Option<Fill> {
+fn fill(v: Option<&Val>) -> Option<Fill<'_>> {
     Some(match v? {
         Val::Dec(d) => Fill::Decimal(*d),
         Val::Int(i) => Fill::Int(*i),
         Val::Bool(b) => Fill::Bool(*b),
-        Val::Str(s) => Fill::Text(s.as_str().to_string()),
+        Val::Str(s) => Fill::Text(std::borrow::Cow::Borrowed(s.as_str())),
         Val::Array(a) => Fill::List(a.iter().map(|x| x.to_string()).collect()),
-        other => Fill::Text(other.to_string()),
+        other => Fill::Text(std::borrow::Cow::Owned(other.to_string())),
     })
 }
 

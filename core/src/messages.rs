@@ -2,7 +2,7 @@
 //! A template names the reason's values: `{per_capita_income}`.
 
 use crate::error::PackProblem;
-use crate::money::format_grouped;
+use crate::money::write2;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -35,10 +35,10 @@ struct MessagesFile {
 }
 
 /// A value to fill into a template.
-pub enum Fill {
+pub enum Fill<'a> {
     Decimal(Decimal),
     Int(i64),
-    Text(String),
+    Text(std::borrow::Cow<'a, str>),
     List(Vec<String>),
     Bool(bool),
 }
@@ -88,8 +88,8 @@ pub fn placeholders(template: &str) -> Vec<&str> {
 
 /// Fills a template; an unknown placeholder stays as written, so a gap is visible.
 /// Text values found in `words` are translated.
-pub fn render(template: &str, lang: &str, words: Option<&HashMap<String, String>>, value: impl Fn(&str) -> Option<Fill>) -> String {
-    let word = |t: &str| -> String { words.and_then(|w| w.get(t)).cloned().unwrap_or_else(|| t.to_string()) };
+pub fn render<'a>(template: &str, lang: &str, words: Option<&HashMap<String, String>>, value: impl Fn(&str) -> Option<Fill<'a>>) -> String {
+    let word = |t: &'_ str| -> String { words.and_then(|w| w.get(t)).cloned().unwrap_or_else(|| t.to_string()) };
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -101,9 +101,12 @@ pub fn render(template: &str, lang: &str, words: Option<&HashMap<String, String>
         };
         let name = &after[..end];
         match value(name) {
-            Some(Fill::Decimal(d)) => out.push_str(&format_grouped(d)),
-            Some(Fill::Int(i)) => out.push_str(&i.to_string()),
-            Some(Fill::Text(t)) => out.push_str(&word(&t)),
+            Some(Fill::Decimal(d)) => write2(&mut out, d, true),
+            Some(Fill::Int(i)) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{i}");
+            }
+            Some(Fill::Text(t)) => out.push_str(words.and_then(|w| w.get(t.as_ref())).map_or(t.as_ref(), String::as_str)),
             Some(Fill::Bool(b)) => out.push_str(if b { "true" } else { "false" }),
             Some(Fill::List(l)) => {
                 let items: Vec<String> = l.iter().map(|x| word(x)).collect();

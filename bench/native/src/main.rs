@@ -24,6 +24,10 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 // ---------------------------------------------------------------------------------------
 // Parameters
 // ---------------------------------------------------------------------------------------

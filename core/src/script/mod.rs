@@ -201,30 +201,51 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
             "the script must end with a result map #{{ status: ..., amount: ..., period: ..., reasons: [...] }}, it returned {type_name}"
         ));
     };
-    let mut m = Arc::try_unwrap(m).unwrap_or_else(|m| (*m).clone());
-    let text = |m: &mut ValMap, key: &str| -> Result<Option<String>, String> {
-        match m.remove(key) {
+    let m = Arc::try_unwrap(m).unwrap_or_else(|m| (*m).clone());
+    // One pass: each allowed key to its slot; the first unknown key (keys are sorted) is
+    // reported after the checks of the known ones, as it always was.
+    let mut slots: [Option<Val>; 7] = Default::default();
+    let mut unknown: Option<String> = None;
+    for (k, v) in m.into_entries() {
+        let i = match k.as_str() {
+            "status" => 0,
+            "period" => 1,
+            "category" => 2,
+            "amount" => 3,
+            "reasons" => 4,
+            "members" => 5,
+            "details" => 6,
+            other => {
+                unknown.get_or_insert_with(|| other.to_string());
+                continue;
+            }
+        };
+        slots[i] = Some(v);
+    }
+    let [status, period, category, amount, reasons, members, details] = slots;
+    let text = |v: Option<Val>, key: &str| -> Result<Option<String>, String> {
+        match v {
             None | Some(Val::Unit) => Ok(None),
             Some(Val::Str(s)) => Ok(Some(s.as_str().to_string())),
             Some(x) => Err(format!("`{key}` must be a string, found {}", x.type_name())),
         }
     };
-    let status = match text(&mut m, "status")?.as_deref() {
+    let status = match text(status, "status")?.as_deref() {
         Some("eligible") => Status::Eligible,
         Some("ineligible") => Status::Ineligible,
         Some("review") => Status::Review,
         Some(other) => return Err(format!("status {other:?} is not eligible, ineligible or review")),
         None => return Err("the result has no `status`".into()),
     };
-    let period = match text(&mut m, "period")?.as_deref() {
+    let period = match text(period, "period")?.as_deref() {
         Some("monthly") => Period::Monthly,
         Some("one_off") => Period::OneOff,
         Some("annual") => Period::Annual,
         Some(other) => return Err(format!("period {other:?} is not monthly, one_off or annual")),
         None => return Err("the result has no `period`".into()),
     };
-    let category = text(&mut m, "category")?;
-    let amount = match m.remove("amount") {
+    let category = text(category, "category")?;
+    let amount = match amount {
         None => Decimal::ZERO,
         Some(Val::Dec(d)) => d,
         Some(Val::Int(i)) => Decimal::from(i),
@@ -233,7 +254,7 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
     if amount.is_sign_negative() && !amount.is_zero() {
         return Err(format!("`amount` is negative ({amount})"));
     }
-    let reasons = match m.remove("reasons") {
+    let reasons = match reasons {
         None => return Err("the result has no `reasons`".into()),
         Some(Val::Array(arr)) => {
             let arr = Arc::try_unwrap(arr).unwrap_or_else(|a| (*a).clone());
@@ -244,7 +265,7 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
     if reasons.is_empty() {
         return Err("the result must give at least one reason".into());
     }
-    let members = match m.remove("members") {
+    let members = match members {
         None | Some(Val::Unit) => Vec::new(),
         Some(Val::Map(map)) => {
             let map = Arc::try_unwrap(map).unwrap_or_else(|m| (*m).clone());
@@ -252,13 +273,13 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
         }
         Some(x) => return Err(format!("`members` must be a map of member id to values, found {}", x.type_name())),
     };
-    let details = match m.remove("details") {
+    let details = match details {
         None | Some(Val::Unit) => ValMap::default(),
         Some(Val::Map(map)) => Arc::try_unwrap(map).unwrap_or_else(|m| (*m).clone()),
         Some(x) => return Err(format!("`details` must be a map, found {}", x.type_name())),
     };
-    if let Some(k) = m.keys().next() {
-        return Err(format!("unknown key `{}` in the result (allowed: status, category, amount, period, reasons, members, details)", k.as_str()));
+    if let Some(k) = unknown {
+        return Err(format!("unknown key `{k}` in the result (allowed: status, category, amount, period, reasons, members, details)"));
     }
     Ok(Outcome { status, category, amount: round2(amount), period, reasons, members, details })
 }
