@@ -567,16 +567,31 @@ impl<'s> Run<'s> {
         Ok(())
     }
 
-    /// Accounts for data put into a container (Rhai limits the size of arrays, maps
-    /// and strings, nested ones included; a running total is a safe upper bound).
+    /// Accounts for data put into a container. Rhai limits the size of arrays, maps and
+    /// strings, nested ones included; the running total of what was ever put into a
+    /// container is a safe upper bound on any one value's size. A container made by this
+    /// run and held nowhere else (its elements were counted as they were put in) counts
+    /// as one element; one that is also held elsewhere (the household, a variable) is
+    /// counted whole, since its data now appears twice.
     fn grow(&mut self, v: &Val) -> R<()> {
-        let (e, b) = weight(v);
-        self.elems += e + 1;
-        self.bytes += b;
+        self.elems += 1;
+        match v {
+            Val::Str(s) => self.bytes += s.len(),
+            Val::Array(a) if Arc::strong_count(a) > 1 => self.grow_whole(v),
+            Val::Map(m) if Arc::strong_count(m) > 1 => self.grow_whole(v),
+            _ => {}
+        }
         if self.elems > self.max_elems || self.bytes > self.max_bytes {
             return Err(Bail);
         }
         Ok(())
+    }
+
+    /// Counts every element and string byte of `v`.
+    fn grow_whole(&mut self, v: &Val) {
+        let (e, b) = weight(v);
+        self.elems += e;
+        self.bytes += b;
     }
 
     fn block(&mut self, b: &Block) -> R<Flow> {
@@ -749,14 +764,14 @@ impl<'s> Run<'s> {
         Ok(match e {
             E::Const(v) => v.clone(),
             E::ConstArray(items) => {
-                let a: Vec<Val> = items.iter().map(fresh).collect();
-                for x in &a {
-                    self.grow(x)?;
-                }
-                Val::array(a)
+                let a = Val::array(items.iter().map(fresh).collect());
+                self.grow_whole(&a);
+                self.grow(&a)?;
+                a
             }
             E::ConstMap(m) => {
                 let m = fresh(m);
+                self.grow_whole(&m);
                 self.grow(&m)?;
                 m
             }
