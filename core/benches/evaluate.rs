@@ -10,6 +10,12 @@
 //! * `evaluate/*`  JSON text → assessment JSON text (`evaluate_str` + `to_json`)
 //! * `many/*`      1,000 synthetic households (`synth`, seed 42) through `evaluate_many`,
 //!   JSON text in, assessments out, with 1 and 2 threads
+//! * `program/*`   each program's share of `evaluate_household` on 200 synthetic
+//!   households (validated beforehand): `program/none` has every script replaced by a
+//!   stub, `program/subsistence` keeps subsistence only (every other program reads its
+//!   result), `program/<id>` keeps subsistence and `<id>`. A program's own cost is its
+//!   figure minus `program/subsistence` (subsistence's: minus `program/none`);
+//!   `program/all` is the whole assessment.
 //! * `to_json/*`   writing out the 1,000 assessments of `many` once evaluated: through
 //!   `serde_json::to_string` (what `to_json` was), `Assessment::to_json`, and
 //!   `Assessment::write_json` into one buffer kept from one to the next (what `batch` does)
@@ -77,6 +83,42 @@ fn bench_many(c: &mut Criterion) {
     g.finish();
 }
 
+/// What a stubbed program returns (valid, cheap).
+const STUB: &str = r#"#{ status: "ineligible", amount: 0, period: "monthly", reasons: [reason("STU_NO_STUDENT")] }"#;
+
+fn bench_programs(c: &mut Criterion) {
+    let full = Engine::new().expect("the embedded pack loads");
+    let opts = opts();
+    let date = parse_date("2025-03-01").expect("a date");
+    let households: Vec<jiuzhu_core::Household> = jiuzhu_core::synth::synth(&full, 200, 42, None, date)
+        .expect("synth")
+        .map(|t| full.read_str(&t, &opts).expect("valid"))
+        .collect();
+    let ids: Vec<String> = full.program_ids().iter().map(|s| s.to_string()).collect();
+    let keeping = |keep: &[&str]| -> Engine {
+        let mut files = jiuzhu_core::PackFiles::embedded();
+        for id in &ids {
+            if !keep.contains(&id.as_str()) {
+                files.files.insert(format!("programs/{id}.rhai"), STUB.to_string());
+            }
+        }
+        Engine::from_files(files).expect("the stubbed pack loads")
+    };
+    let mut cases: Vec<(String, Engine)> = vec![("none".into(), keeping(&[])), ("subsistence".into(), keeping(&["subsistence"]))];
+    for id in ids.iter().filter(|id| *id != "subsistence") {
+        cases.push((id.clone(), keeping(&["subsistence", id.as_str()])));
+    }
+    cases.push(("all".into(), full.clone()));
+    let mut g = c.benchmark_group("program");
+    g.throughput(Throughput::Elements(households.len() as u64));
+    for (name, engine) in &cases {
+        g.bench_with_input(BenchmarkId::from_parameter(name), engine, |b, engine| {
+            b.iter(|| households.iter().map(|h| engine.evaluate_household(black_box(h), &opts).expect("evaluates").programs.len()).sum::<usize>())
+        });
+    }
+    g.finish();
+}
+
 fn bench_to_json(c: &mut Criterion) {
     let engine = Engine::new().expect("the embedded pack loads");
     let opts = opts();
@@ -115,5 +157,5 @@ fn config() -> Criterion {
         .warm_up_time(Duration::from_secs(1))
 }
 
-criterion_group! { name = benches; config = config(); targets = bench_one, bench_many, bench_to_json }
+criterion_group! { name = benches; config = config(); targets = bench_one, bench_many, bench_programs, bench_to_json }
 criterion_main!(benches);
