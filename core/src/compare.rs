@@ -238,6 +238,10 @@ pub fn evaluate_pair(
     household: &(impl HouseholdInput + ?Sized),
     opts: &Options,
 ) -> Result<(Assessment, Assessment)> {
+    // A valid household given as text is read once, by the fast reader.
+    if let Some(h) = household.as_text().and_then(|t| baseline.read_fast(t, opts)) {
+        return batch::guarded(|| Ok((baseline.evaluate_household(&h, opts)?, reform.evaluate_household(&h, opts)?)));
+    }
     let v = household.to_value()?;
     batch::guarded(|| {
         Ok((
@@ -328,14 +332,26 @@ fn pair_of_line(
             ))
         }
     };
-    let value = text
-        .to_value()
-        .map_err(|e| ErrorRecord::new(line.number, None, &e))?;
-    let id = || batch::id_of(&value);
-    let b = batch::guarded(|| baseline.evaluate_value(&value, opts))
-        .map_err(|e| ErrorRecord::new(line.number, id(), &e))?;
+    // A valid household goes straight from text to `Household` (the fast reader), once;
+    // anything else takes the full path, which reports every error.
+    let fast = baseline.read_fast(text, opts);
+    let value = match &fast {
+        Some(_) => None,
+        None => Some(text.to_value().map_err(|e| ErrorRecord::new(line.number, None, &e))?),
+    };
+    let id = || match (&fast, &value) {
+        (Some(h), _) => Some(h.id.clone()),
+        (None, Some(v)) => batch::id_of(v),
+        (None, None) => None,
+    };
+    let run = |engine: &Engine| match (&fast, &value) {
+        (Some(h), _) => batch::guarded(|| engine.evaluate_household(h, opts)),
+        (None, Some(v)) => batch::guarded(|| engine.evaluate_value(v, opts)),
+        (None, None) => Err(Error::Internal("no household".into())),
+    };
+    let b = run(baseline).map_err(|e| ErrorRecord::new(line.number, id(), &e))?;
     // An error under the reform only says so (the household itself is fine).
-    let r = batch::guarded(|| reform.evaluate_value(&value, opts)).map_err(|e| {
+    let r = run(reform).map_err(|e| {
         let mut rec = ErrorRecord::new(line.number, id(), &e);
         for f in &mut rec.errors {
             f.message = format!("under the reform: {}", f.message);

@@ -500,3 +500,22 @@ fn batch_doors_give_identical_results() {
         assert_eq!(got, old(text).1, "evaluate_many differs on {text}");
     }
 }
+
+/// `compare` over texts (the fast reader) and over parsed values (the full path) agree,
+/// bad households included.
+#[test]
+fn compare_over_text_equals_compare_over_values() {
+    let engine = jiuzhu_core::Engine::new().unwrap();
+    let reform = engine.with_parameters(["subsistence.standard=1500"]).unwrap();
+    let date = jiuzhu_core::parse_date("2025-03-01").unwrap();
+    let mut texts: Vec<String> = jiuzhu_core::synth::synth(&engine, 400, 11, None, date).unwrap().collect();
+    texts.push(r#"{"id":"X","region":"999999","members":[]}"#.to_string());
+    texts.push(r#"{"id":"Y","region":"110000","members":[{"id":"m1"}]}"#.to_string());
+    let values: Vec<serde_json::Value> = texts.iter().filter_map(|t| jiuzhu_core::household::parse_household_text(t).ok()).collect();
+    let opts = jiuzhu_core::Options::default();
+    let a = jiuzhu_core::compare::compare(&engine, &reform, &texts, &opts);
+    let b = jiuzhu_core::compare::compare(&engine, &reform, &values, &opts);
+    assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+    assert_eq!(a.households, 400);
+    assert_eq!(a.errors, 2);
+}
