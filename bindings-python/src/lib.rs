@@ -356,7 +356,7 @@ impl Core {
         shield(py, || {
             let opts = self.options(py, as_of, default_as_of, lang, trace)?;
             let item = item(&mut Converter::new(py)?, household)?;
-            let result = detached(py, || self.engine.evaluate_value(item.to_value()?.as_ref(), &opts))?;
+            let result = detached(py, || self.engine.evaluate_input(&item, &opts))?;
             match result {
                 Ok(a) => Ok(Out::new(py)?.assessment(&a)?.into_any()),
                 Err(e) => Err(to_py(py, &e)),

@@ -34,6 +34,12 @@ fn opts() -> Options {
     Options { default_as_of: parse_date("2025-03-01"), ..Options::default() }
 }
 
+/// `n` synthetic households (seed 42, as_of 2025-03-01) as JSON lines.
+fn population(engine: &Engine, n: usize) -> Vec<String> {
+    let date = parse_date("2025-03-01").expect("a date");
+    jiuzhu_core::synth::synth(engine, n, 42, None, date).expect("synth").collect()
+}
+
 fn bench_one(c: &mut Criterion) {
     let engine = Engine::new().expect("the embedded pack loads");
     let opts = opts();
@@ -68,8 +74,7 @@ fn bench_one(c: &mut Criterion) {
 fn bench_many(c: &mut Criterion) {
     let engine = Engine::new().expect("the embedded pack loads");
     let opts = opts();
-    let date = parse_date("2025-03-01").expect("a date");
-    let lines: Vec<String> = jiuzhu_core::synth::synth(&engine, 1000, 42, None, date).expect("synth").collect();
+    let lines = population(&engine, 1000);
     let mut g = c.benchmark_group("many");
     g.throughput(Throughput::Elements(lines.len() as u64));
     for threads in [1usize, 2] {
@@ -89,11 +94,7 @@ const STUB: &str = r#"#{ status: "ineligible", amount: 0, period: "monthly", rea
 fn bench_programs(c: &mut Criterion) {
     let full = Engine::new().expect("the embedded pack loads");
     let opts = opts();
-    let date = parse_date("2025-03-01").expect("a date");
-    let households: Vec<jiuzhu_core::Household> = jiuzhu_core::synth::synth(&full, 200, 42, None, date)
-        .expect("synth")
-        .map(|t| full.read_str(&t, &opts).expect("valid"))
-        .collect();
+    let households: Vec<jiuzhu_core::Household> = population(&full, 200).iter().map(|t| full.read_str(t, &opts).expect("valid")).collect();
     let ids: Vec<String> = full.program_ids().iter().map(|s| s.to_string()).collect();
     let keeping = |keep: &[&str]| -> Engine {
         let mut files = jiuzhu_core::PackFiles::embedded();
@@ -122,11 +123,7 @@ fn bench_programs(c: &mut Criterion) {
 fn bench_to_json(c: &mut Criterion) {
     let engine = Engine::new().expect("the embedded pack loads");
     let opts = opts();
-    let date = parse_date("2025-03-01").expect("a date");
-    let assessments: Vec<jiuzhu_core::Assessment> = jiuzhu_core::synth::synth(&engine, 1000, 42, None, date)
-        .expect("synth")
-        .map(|l| engine.evaluate_str(&l, &opts).expect("evaluates"))
-        .collect();
+    let assessments: Vec<jiuzhu_core::Assessment> = population(&engine, 1000).iter().map(|l| engine.evaluate_str(l, &opts).expect("evaluates")).collect();
     let mut g = c.benchmark_group("to_json");
     g.throughput(Throughput::Elements(assessments.len() as u64));
     g.bench_function("synth1000_serde_to_string", |b| {

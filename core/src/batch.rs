@@ -19,7 +19,7 @@
 use crate::error::FieldError;
 use crate::household;
 use crate::money::Money;
-use crate::{Assessment, Engine, Error, Options, Result};
+use crate::{Assessment, Engine, Error, Household, Options, Result};
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
@@ -206,12 +206,7 @@ impl Engine {
     where
         T: HouseholdInput + Sync,
     {
-        Workers::new(threads).map(items, |item| {
-            guarded(|| match item.as_text() {
-                Some(text) => self.evaluate_str(text, opts),
-                None => self.evaluate_value(item.to_value()?.as_ref(), opts),
-            })
-        })
+        Workers::new(threads).map(items, |item| guarded(|| self.evaluate_input(item, opts)))
     }
 }
 
@@ -365,28 +360,29 @@ impl ErrorRecord {
     }
 }
 
-/// Parses and evaluates one line with `evaluate`; the id is the line's `id` when it is
-/// JSON with a string there, for error records.
-pub fn evaluate_line(
-    engine: &Engine,
-    line: &Line,
-    opts: &Options,
-) -> (Option<String>, Result<Assessment>) {
+/// Reads one line: the household, and its `id` (when the line is JSON with a string
+/// there) for an error record. A valid household goes straight from text to `Household`
+/// (the fast reader); anything else takes the full path, which reports every error.
+pub fn read_line(engine: &Engine, line: &Line, opts: &Options) -> (Option<String>, Result<Household>) {
     let text = match &line.text {
         Ok(t) => t,
         Err(m) => return (None, Err(Error::validation("", m.clone()))),
     };
-    // A valid household goes straight from text to `Household` (the fast reader);
-    // anything else takes the full path below, which reports every error.
     if let Some(h) = engine.read_fast(text, opts) {
-        return (Some(h.id.clone()), guarded(|| engine.evaluate_household(&h, opts)));
+        let checked = engine.check_region(&h.region);
+        return (Some(h.id.clone()), checked.map(|()| h));
     }
     let value = match text.as_str().to_value() {
-        Ok(v) => v.into_owned(),
+        Ok(v) => v,
         Err(e) => return (None, Err(e)),
     };
-    let id = id_of(&value);
-    (id, guarded(|| engine.evaluate_value(&value, opts)))
+    (id_of(&value), guarded(|| engine.read(&value, opts)))
+}
+
+/// Reads and evaluates one line; the id as [`read_line`] gives it.
+pub fn evaluate_line(engine: &Engine, line: &Line, opts: &Options) -> (Option<String>, Result<Assessment>) {
+    let (id, household) = read_line(engine, line, opts);
+    (id, household.and_then(|h| guarded(|| engine.evaluate_read(&h, opts))))
 }
 
 // ---------------------------------------------------------------------------------------

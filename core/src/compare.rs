@@ -14,7 +14,7 @@
 
 use crate::batch::{self, ErrorRecord, HouseholdInput, Line, LineReader, Progress, Workers};
 use crate::money::Money;
-use crate::{Assessment, Engine, Error, Options, Result};
+use crate::{Assessment, Engine, Options, Result};
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -238,17 +238,10 @@ pub fn evaluate_pair(
     household: &(impl HouseholdInput + ?Sized),
     opts: &Options,
 ) -> Result<(Assessment, Assessment)> {
-    // A valid household given as text is read once, by the fast reader.
-    if let Some(h) = household.as_text().and_then(|t| baseline.read_fast(t, opts)) {
-        return batch::guarded(|| Ok((baseline.evaluate_household(&h, opts)?, reform.evaluate_household(&h, opts)?)));
-    }
-    let v = household.to_value()?;
-    batch::guarded(|| {
-        Ok((
-            baseline.evaluate_value(&v, opts)?,
-            reform.evaluate_value(&v, opts)?,
-        ))
-    })
+    // Read once (text through the fast reader), evaluated under both sides; the reform
+    // checks its own regions.
+    let h = batch::guarded(|| baseline.read_input(household, opts))?;
+    batch::guarded(|| Ok((baseline.evaluate_read(&h, opts)?, reform.evaluate_household(&h, opts)?)))
 }
 
 /// Compares the households of any iterator (JSON texts or values), evaluating chunks of
@@ -322,37 +315,12 @@ fn pair_of_line(
     line: &Line,
     opts: &Options,
 ) -> std::result::Result<(Assessment, Assessment), ErrorRecord> {
-    let text = match &line.text {
-        Ok(t) => t.as_str(),
-        Err(m) => {
-            return Err(ErrorRecord::new(
-                line.number,
-                None,
-                &Error::validation("", m.clone()),
-            ))
-        }
-    };
-    // A valid household goes straight from text to `Household` (the fast reader), once;
-    // anything else takes the full path, which reports every error.
-    let fast = baseline.read_fast(text, opts);
-    let value = match &fast {
-        Some(_) => None,
-        None => Some(text.to_value().map_err(|e| ErrorRecord::new(line.number, None, &e))?),
-    };
-    let id = || match (&fast, &value) {
-        (Some(h), _) => Some(h.id.clone()),
-        (None, Some(v)) => batch::id_of(v),
-        (None, None) => None,
-    };
-    let run = |engine: &Engine| match (&fast, &value) {
-        (Some(h), _) => batch::guarded(|| engine.evaluate_household(h, opts)),
-        (None, Some(v)) => batch::guarded(|| engine.evaluate_value(v, opts)),
-        (None, None) => Err(Error::Internal("no household".into())),
-    };
-    let b = run(baseline).map_err(|e| ErrorRecord::new(line.number, id(), &e))?;
+    let (id, household) = batch::read_line(baseline, line, opts);
+    let h = household.map_err(|e| ErrorRecord::new(line.number, id.clone(), &e))?;
+    let b = batch::guarded(|| baseline.evaluate_read(&h, opts)).map_err(|e| ErrorRecord::new(line.number, id.clone(), &e))?;
     // An error under the reform only says so (the household itself is fine).
-    let r = run(reform).map_err(|e| {
-        let mut rec = ErrorRecord::new(line.number, id(), &e);
+    let r = batch::guarded(|| reform.evaluate_household(&h, opts)).map_err(|e| {
+        let mut rec = ErrorRecord::new(line.number, id, &e);
         for f in &mut rec.errors {
             f.message = format!("under the reform: {}", f.message);
         }

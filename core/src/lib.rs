@@ -90,6 +90,18 @@ struct Program {
     fast: std::result::Result<script::fast::Program, String>,
 }
 
+/// How an engine runs the programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The compiled evaluator; Rhai when it gives up on a household.
+    Compiled,
+    /// The compiled evaluator alone: giving up is an internal error (tests use this to
+    /// show the fast path did the work).
+    CompiledOnly,
+    /// Rhai's interpreter for every program (the reference).
+    Interpreted,
+}
+
 /// Why a run of the compiled programs stopped.
 enum Stop {
     /// The compiled evaluator gave up: evaluate again with Rhai.
@@ -116,13 +128,10 @@ struct Pack {
 pub struct Engine {
     pack: Arc<Pack>,
     overrides: Arc<Overrides>,
-    /// Run every program with the Rhai interpreter (the reference; for tests and audits).
-    interpreted: bool,
     /// Parameters resolved per region, area and date, shared by evaluations.
     resolutions: Arc<session::Resolutions>,
-    /// Never fall back to the interpreter when the compiled evaluator gives up: report
-    /// it as an internal error instead (tests use this to show the fast path was taken).
-    strict: bool,
+    /// How programs run (compiled, with or without falling back to Rhai, or on Rhai).
+    mode: Mode,
 }
 
 impl std::fmt::Debug for Engine {
@@ -203,26 +212,26 @@ impl Engine {
         }
         let info = PackInfo { name: manifest.name.clone(), version: manifest.version.clone(), digest: files.digest() };
         let pack = Pack { manifest, files, info, store: Arc::new(store), catalog, rhai, programs, known_regions };
-        Ok(Engine { pack: Arc::new(pack), overrides: Arc::new(Overrides::default()), resolutions: Default::default(), interpreted: false, strict: false })
+        Ok(Engine { pack: Arc::new(pack), overrides: Arc::new(Overrides::default()), resolutions: Default::default(), mode: Mode::Compiled })
     }
 
     /// The same pack with parameter overrides (a reform); compiled scripts are shared.
     pub fn with_overrides(&self, overrides: Overrides) -> Engine {
-        Engine { pack: self.pack.clone(), overrides: Arc::new(overrides), resolutions: Default::default(), interpreted: self.interpreted, strict: self.strict }
+        Engine { pack: self.pack.clone(), overrides: Arc::new(overrides), resolutions: Default::default(), mode: self.mode }
     }
 
     /// The same engine, running every program with the Rhai interpreter instead of the
     /// compiled evaluator. The results are the same (that is tested); this is the
     /// reference, and slower.
     pub fn interpreted(&self) -> Engine {
-        Engine { interpreted: true, strict: false, ..self.clone() }
+        Engine { mode: Mode::Interpreted, ..self.clone() }
     }
 
     /// For tests: the compiled evaluator only; where it would fall back to Rhai, an
     /// [`Error::Internal`] instead.
     #[doc(hidden)]
     pub fn compiled_strict(&self) -> Engine {
-        Engine { interpreted: false, strict: true, ..self.clone() }
+        Engine { mode: Mode::CompiledOnly, ..self.clone() }
     }
 
     /// Programs that run interpreted even on the compiled path, with the construct that
@@ -269,10 +278,29 @@ impl Engine {
 
     /// Evaluates a household given as JSON text.
     pub fn evaluate_str(&self, text: &str, opts: &Options) -> Result<Assessment> {
-        let h = self.read_str(text, opts)?;
-        // `read_str` settled the date and checked the region: go straight to the programs.
+        self.evaluate_read(&self.read_str(text, opts)?, opts)
+    }
+
+    /// Evaluates a household given as text or as a JSON value (see [`batch::HouseholdInput`]):
+    /// text through [`Engine::read_str`] and its fast reader.
+    pub fn evaluate_input(&self, item: &(impl batch::HouseholdInput + ?Sized), opts: &Options) -> Result<Assessment> {
+        self.evaluate_read(&self.read_input(item, opts)?, opts)
+    }
+
+    /// Reads a household given as text ([`Engine::read_str`]) or as a JSON value
+    /// ([`Engine::read`]).
+    pub fn read_input(&self, item: &(impl batch::HouseholdInput + ?Sized), opts: &Options) -> Result<Household> {
+        match item.as_text() {
+            Some(text) => self.read_str(text, opts),
+            None => self.read(item.to_value()?.as_ref(), opts),
+        }
+    }
+
+    /// The programs on a household that one of the readers accepted (they settled the
+    /// date and checked the region).
+    pub(crate) fn evaluate_read(&self, h: &Household, opts: &Options) -> Result<Assessment> {
         let as_of = self.settle_date(h.as_of.map(|d| d.0), opts)?;
-        self.evaluate_checked(&h, as_of, opts)
+        self.evaluate_checked(h, as_of, opts)
     }
 
     /// Parses and validates JSON text without evaluating: the same answer as
@@ -297,10 +325,7 @@ impl Engine {
 
     /// Evaluates a household given as a JSON value (parsed with exact numbers).
     pub fn evaluate_value(&self, v: &serde_json::Value, opts: &Options) -> Result<Assessment> {
-        let h = self.read(v, opts)?;
-        // `read` settled the date and checked the region: go straight to the programs.
-        let as_of = self.settle_date(h.as_of.map(|d| d.0), opts)?;
-        self.evaluate_checked(&h, as_of, opts)
+        self.evaluate_read(&self.read(v, opts)?, opts)
     }
 
     /// Parses and validates without evaluating.
@@ -332,7 +357,7 @@ impl Engine {
         })
     }
 
-    fn check_region(&self, region: &str) -> Result<()> {
+    pub(crate) fn check_region(&self, region: &str) -> Result<()> {
         let chain = params::region_chain(region);
         if chain.iter().any(|c| self.pack.known_regions.contains(c)) {
             return Ok(());
@@ -372,10 +397,10 @@ impl Engine {
         let derive_params = derive_params(&mut session)?;
         let derived = household::derive(h, as_of, &derive_params);
 
-        let (outcomes, session) = match self.run_programs(h, &derived, session, !self.interpreted) {
+        let (outcomes, session) = match self.run_programs(h, &derived, session, self.mode != Mode::Interpreted) {
             (Ok(o), s) => (o, s),
             (Err(Stop::Error(e)), _) => return Err(e),
-            (Err(Stop::Bail), _) if self.strict => return Err(Error::Internal("the compiled evaluator gave up".into())),
+            (Err(Stop::Bail), _) if self.mode == Mode::CompiledOnly => return Err(Error::Internal("the compiled evaluator gave up".into())),
             (Err(Stop::Bail), _) => {
                 // Start again, interpreted, so that the trace is Rhai's alone.
                 let mut session = new_session();

@@ -1,11 +1,8 @@
-//! Between Rust values and script values: the household (with its derived figures) as
-//! the map a script reads, and script values back to JSON for the assessment.
+//! The household (with its derived figures) as the map a script reads.
 
 use super::value::{Str, Val, ValMap};
 use crate::date::format_date;
 use crate::household::*;
-use crate::money::format2;
-use rhai::{Array, Dynamic, Map};
 use rust_decimal::Decimal;
 
 fn dec(d: Decimal) -> Val {
@@ -26,12 +23,6 @@ fn opt<T>(v: Option<T>, f: impl FnOnce(T) -> Val) -> Val {
 /// A map from entries written in key order (checked in debug builds and by a test).
 fn map<const N: usize>(pairs: [(&'static str, Val); N]) -> Val {
     Val::map(ValMap::from_sorted(pairs.into_iter().map(|(k, v)| (Str::Static(k), v)).collect()))
-}
-
-/// The `household` variable of every script (see docs/rule-authoring.md), as the
-/// interpreted path sees it.
-pub fn household_value(h: &Household, d: &Derived) -> Dynamic {
-    household_val(h, d).to_dynamic()
 }
 
 /// The `household` variable of every script. Keys are written in sorted order.
@@ -140,40 +131,4 @@ fn member_val(m: &Member, d: &DerivedMember) -> Val {
         ("work_capacity", word(d.work_capacity.as_str())),
         ("working_age", Val::Bool(d.working_age)),
     ])
-}
-
-/// A script value as JSON: decimals become strings with two places (every money
-/// figure in an output is rounded once, half away from zero), maps keep sorted keys.
-pub fn to_json(v: &Dynamic) -> serde_json::Value {
-    use serde_json::Value;
-    if v.is_unit() {
-        return Value::Null;
-    }
-    if let Ok(b) = v.as_bool() {
-        return Value::Bool(b);
-    }
-    if let Ok(i) = v.as_int() {
-        return Value::from(i);
-    }
-    if let Ok(d) = v.as_decimal() {
-        return Value::String(format2(d));
-    }
-    if v.is_string() {
-        return Value::String(v.clone().into_string().unwrap_or_default());
-    }
-    if v.is_array() {
-        let arr = v.read_lock::<Array>().map(|a| a.iter().map(to_json).collect()).unwrap_or_default();
-        return Value::Array(arr);
-    }
-    if v.is_map() {
-        let obj = v
-            .read_lock::<Map>()
-            .map(|m| m.iter().map(|(k, x)| (k.to_string(), to_json(x))).collect())
-            .unwrap_or_default();
-        return Value::Object(obj);
-    }
-    if v.is_char() {
-        return Value::String(v.to_string());
-    }
-    Value::String(v.type_name().to_string())
 }

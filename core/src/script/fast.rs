@@ -293,15 +293,9 @@ impl Compiler {
 
     /// An expression statement: `x.push(v)` is the one mutating method.
     fn expr_stmt(&mut self, e: &Expr) -> Result<S, String> {
-        if let Expr::Dot(bin, _, _) = e {
-            if let Some((place_expr, name, args)) = split_method(e) {
-                if name == "push" && args.len() == 1 {
-                    let place = self.place_of_chain(place_expr)?;
-                    let value = self.expr(&args[0])?;
-                    let _ = bin;
-                    return Ok(S::Push(place, value));
-                }
-            }
+        if let Some((target, "push", [value])) = split_method(e) {
+            let place = self.place(target)?;
+            return Ok(S::Push(place, self.expr(value)?));
         }
         Ok(S::Expr(self.expr(e)?))
     }
@@ -331,11 +325,6 @@ impl Compiler {
             }
             _ => Err("assignment to an expression".into()),
         }
-    }
-
-    /// The place a method is called on (`reasons` in `reasons.push(x)`).
-    fn place_of_chain(&mut self, e: &Expr) -> Result<Place, String> {
-        self.place(e)
     }
 
     fn expr(&mut self, e: &Expr) -> Result<E, String> {
@@ -489,19 +478,9 @@ fn constant(d: &rhai::Dynamic) -> Result<E, String> {
     })
 }
 
-/// A compile-time constant, with its strings interned.
+/// A compile-time constant, with its strings interned; `None` for other types.
 fn strict_val(d: &rhai::Dynamic) -> Option<Val> {
-    if let Some(s) = d.read_lock::<rhai::ImmutableString>() {
-        return Some(Val::Str(Str::Static(intern(s.as_str()))));
-    }
-    if let Some(a) = d.read_lock::<rhai::Array>() {
-        return a.iter().map(strict_val).collect::<Option<Vec<_>>>().map(Val::array);
-    }
-    if let Some(m) = d.read_lock::<rhai::Map>() {
-        let entries = m.iter().map(|(k, v)| Some((Str::Static(intern(k.as_str())), strict_val(v)?))).collect::<Option<Vec<_>>>()?;
-        return Some(Val::map(ValMap::from_sorted(entries)));
-    }
-    Val::from_dynamic(d).filter(|v| !matches!(v, Val::Str(_) | Val::Array(_) | Val::Map(_)))
+    Val::from_dynamic_with(d, &|s| Str::Static(intern(s)), &|_| None)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -201,7 +201,7 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
             "the script must end with a result map #{{ status: ..., amount: ..., period: ..., reasons: [...] }}, it returned {type_name}"
         ));
     };
-    let m = Arc::try_unwrap(m).unwrap_or_else(|m| (*m).clone());
+    let m = Arc::unwrap_or_clone(m);
     // One pass: each allowed key to its slot; the first unknown key (keys are sorted) is
     // reported after the checks of the known ones, as it always was.
     let mut slots: [Option<Val>; 7] = Default::default();
@@ -257,7 +257,7 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
     let reasons = match reasons {
         None => return Err("the result has no `reasons`".into()),
         Some(Val::Array(arr)) => {
-            let arr = Arc::try_unwrap(arr).unwrap_or_else(|a| (*a).clone());
+            let arr = Arc::unwrap_or_clone(arr);
             arr.into_iter().map(read_reason).collect::<Result<Vec<_>, _>>()?
         }
         Some(r) => return Err(format!("`reasons` must be an array, found {}", r.type_name())),
@@ -268,14 +268,14 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
     let members = match members {
         None | Some(Val::Unit) => Vec::new(),
         Some(Val::Map(map)) => {
-            let map = Arc::try_unwrap(map).unwrap_or_else(|m| (*m).clone());
+            let map = Arc::unwrap_or_clone(map);
             map.into_entries().into_iter().map(|(k, v)| (k.as_str().to_string(), v)).collect()
         }
         Some(x) => return Err(format!("`members` must be a map of member id to values, found {}", x.type_name())),
     };
     let details = match details {
         None | Some(Val::Unit) => ValMap::default(),
-        Some(Val::Map(map)) => Arc::try_unwrap(map).unwrap_or_else(|m| (*m).clone()),
+        Some(Val::Map(map)) => Arc::unwrap_or_clone(map),
         Some(x) => return Err(format!("`details` must be a map, found {}", x.type_name())),
     };
     if let Some(k) = unknown {
@@ -287,14 +287,14 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
 fn read_reason(r: Val) -> Result<RawReason, String> {
     let t = r.type_name();
     let Val::Map(m) = r else { return Err(format!("a reason must be made with reason(code, values), found {t}")) };
-    let mut m = Arc::try_unwrap(m).unwrap_or_else(|m| (*m).clone());
+    let mut m = Arc::unwrap_or_clone(m);
     let code = match m.remove("code") {
         Some(Val::Str(s)) => s.as_str().to_string(),
         _ => return Err("a reason has no string `code`".into()),
     };
     let values = match m.remove("values") {
         None => ValMap::default(),
-        Some(Val::Map(v)) => Arc::try_unwrap(v).unwrap_or_else(|m| (*m).clone()),
+        Some(Val::Map(v)) => Arc::unwrap_or_clone(v),
         Some(_) => return Err("a reason's `values` must be a map".into()),
     };
     let basis = match m.remove("basis") {

@@ -200,14 +200,6 @@ impl Session {
         drop(guard);
         (out, session)
     }
-
-    pub fn set_program(program: &str) {
-        CURRENT.with(|c| {
-            if let Some(s) = c.borrow_mut().as_mut() {
-                s.program = program.to_string();
-            }
-        });
-    }
 }
 
 fn with_session<T>(f: impl FnOnce(&mut Session) -> Result<T, Box<EvalAltResult>>) -> Result<T, Box<EvalAltResult>> {

@@ -232,8 +232,10 @@ impl Val {
         }
     }
 
-    /// From a Rhai value; `None` for types rules do not use (char, blob, custom types…).
-    pub fn from_dynamic(d: &Dynamic) -> Option<Val> {
+    /// From a Rhai value: `text` makes its strings and map keys, `other` what a value of
+    /// a type rules do not use (char, blob, custom types…) becomes — `None` fails the
+    /// whole conversion.
+    pub fn from_dynamic_with(d: &Dynamic, text: &impl Fn(&str) -> Str, other: &impl Fn(&Dynamic) -> Option<Val>) -> Option<Val> {
         if d.is_unit() {
             return Some(Val::Unit);
         }
@@ -247,38 +249,26 @@ impl Val {
             return Some(Val::Dec(x));
         }
         if let Some(s) = d.read_lock::<ImmutableString>() {
-            return Some(Val::string(s.as_str()));
+            return Some(Val::Str(text(s.as_str())));
         }
         if let Some(a) = d.read_lock::<Array>() {
-            return a.iter().map(Val::from_dynamic).collect::<Option<Vec<_>>>().map(Val::array);
+            return a.iter().map(|x| Val::from_dynamic_with(x, text, other)).collect::<Option<Vec<_>>>().map(Val::array);
         }
         if let Some(m) = d.read_lock::<RhaiMap>() {
-            let mut entries = Vec::with_capacity(m.len());
-            for (k, v) in m.iter() {
-                entries.push((Str::new(k.as_str()), Val::from_dynamic(v)?));
-            }
+            let entries = m
+                .iter()
+                .map(|(k, v)| Some((text(k.as_str()), Val::from_dynamic_with(v, text, other)?)))
+                .collect::<Option<Vec<_>>>()?;
             return Some(Val::map(ValMap::from_sorted(entries)));
         }
-        None
+        other(d)
     }
 
-    /// From any Rhai value a script may return: what [`Val::from_dynamic`] covers, a
-    /// `char` as its text, any other type as its type name.
+    /// From any Rhai value a script may return: a `char` as its text, a value of any
+    /// other type rules do not use as its type name.
     pub fn from_dynamic_lossy(d: &Dynamic) -> Val {
-        if let Some(v) = Val::from_dynamic(d) {
-            return v;
-        }
-        if d.is_char() {
-            return Val::string(&d.to_string());
-        }
-        if let Some(a) = d.read_lock::<Array>() {
-            return Val::array(a.iter().map(Val::from_dynamic_lossy).collect());
-        }
-        if let Some(m) = d.read_lock::<RhaiMap>() {
-            let entries = m.iter().map(|(k, v)| (Str::new(k.as_str()), Val::from_dynamic_lossy(v))).collect();
-            return Val::map(ValMap::from_sorted(entries));
-        }
-        Val::str(d.type_name())
+        let other = |d: &Dynamic| Some(if d.is_char() { Val::string(&d.to_string()) } else { Val::str(d.type_name()) });
+        Val::from_dynamic_with(d, &Str::new, &other).unwrap_or_default()
     }
 
     /// The Rhai value (for the interpreted path).
