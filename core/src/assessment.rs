@@ -112,8 +112,104 @@ impl Assessment {
 
     /// Appends [`Assessment::to_json`] to `out` (no line ending): with a buffer kept from
     /// one assessment to the next, nothing is allocated for the text.
+    /// Written by hand ([`crate::json`]), byte for byte what `serde_json::to_writer` gives
+    /// for the derived `Serialize` (tests compare the two).
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        serde_json::to_writer(out, self).expect("an assessment always serializes")
+        use crate::json::{write_int, write_object, write_str};
+        let money = |out: &mut Vec<u8>, m: &Money| crate::money::write_json(out, m.0);
+        out.extend_from_slice(b"{\"household_id\":");
+        write_str(out, &self.household_id);
+        out.extend_from_slice(b",\"as_of\":");
+        write_str(out, &self.as_of);
+        out.extend_from_slice(b",\"region\":");
+        write_str(out, &self.region);
+        out.extend_from_slice(b",\"rule_pack\":{\"name\":");
+        write_str(out, &self.rule_pack.name);
+        out.extend_from_slice(b",\"version\":");
+        write_str(out, &self.rule_pack.version);
+        out.extend_from_slice(b",\"digest\":");
+        write_str(out, &self.rule_pack.digest);
+        let d = &self.derived;
+        out.extend_from_slice(b"},\"derived\":{\"size\":");
+        write_int(out, d.size as i64);
+        out.extend_from_slice(b",\"counted_income\":");
+        money(out, &d.counted_income);
+        out.extend_from_slice(b",\"rigid_medical_deduction\":");
+        money(out, &d.rigid_medical_deduction);
+        out.extend_from_slice(b",\"subsistence_income\":");
+        money(out, &d.subsistence_income);
+        out.extend_from_slice(b",\"per_capita_income\":");
+        money(out, &d.per_capita_income);
+        out.extend_from_slice(b",\"members\":{");
+        for (i, (id, m)) in d.members.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, id);
+            out.extend_from_slice(b":{\"age\":");
+            write_int(out, m.age);
+            out.extend_from_slice(b",\"work_capacity\":");
+            write_str(out, m.work_capacity);
+            out.extend_from_slice(if m.working_age { b",\"working_age\":true" } else { b",\"working_age\":false" });
+            out.extend_from_slice(b",\"counted_income\":");
+            money(out, &m.counted_income);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"}},\"programs\":{");
+        for (i, (id, p)) in self.programs.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, id);
+            out.extend_from_slice(b":{\"status\":");
+            write_str(out, p.status);
+            if let Some(c) = &p.category {
+                out.extend_from_slice(b",\"category\":");
+                write_str(out, c);
+            }
+            out.extend_from_slice(b",\"amount\":");
+            money(out, &p.amount);
+            out.extend_from_slice(b",\"period\":");
+            write_str(out, p.period);
+            if !p.members.is_empty() {
+                out.extend_from_slice(b",\"members\":");
+                write_object(out, p.members.iter());
+            }
+            out.extend_from_slice(b",\"reasons\":[");
+            for (j, r) in p.reasons.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"code\":");
+                write_str(out, &r.code);
+                out.extend_from_slice(b",\"message\":");
+                write_str(out, &r.message);
+                out.extend_from_slice(b",\"basis\":");
+                write_str(out, &r.basis);
+                out.extend_from_slice(b",\"values\":");
+                write_object(out, r.values.iter());
+                out.push(b'}');
+            }
+            out.push(b']');
+            if !p.details.is_empty() {
+                out.extend_from_slice(b",\"details\":");
+                write_object(out, p.details.iter());
+            }
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"},\"totals\":{\"monthly\":");
+        money(out, &self.totals.monthly);
+        out.extend_from_slice(b",\"one_off\":");
+        money(out, &self.totals.one_off);
+        out.extend_from_slice(b",\"annual\":");
+        money(out, &self.totals.annual);
+        out.push(b'}');
+        if let Some(trace) = &self.trace {
+            // Rare (asked for) and tagged: serde's own output.
+            out.extend_from_slice(b",\"trace\":");
+            serde_json::to_writer(&mut *out, trace).expect("a trace always serializes");
+        }
+        out.push(b'}');
     }
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).expect("an assessment always serializes")

@@ -38,6 +38,7 @@ pub mod compare;
 pub mod date;
 pub mod error;
 pub mod household;
+mod json;
 pub mod messages;
 pub mod money;
 pub mod pack;

@@ -40,7 +40,8 @@ pub fn write2(out: &mut impl std::fmt::Write, x: Decimal, grouped: bool) {
 }
 
 fn try_write2(out: &mut impl std::fmt::Write, x: Decimal, grouped: bool) -> std::fmt::Result {
-    let mut r = round2(x);
+    // Two places or fewer (nearly every figure): nothing to round.
+    let mut r = if x.scale() <= 2 { x } else { round2(x) };
     r.rescale(2);
     if r.scale() != 2 {
         // too large to carry two places: Decimal's own formatter
@@ -51,22 +52,41 @@ fn try_write2(out: &mut impl std::fmt::Write, x: Decimal, grouped: bool) -> std:
     if m < 0 {
         out.write_char('-')?;
     }
+    // 64-bit arithmetic when it fits (128-bit division is a library call).
     let cents = m.unsigned_abs();
-    let (int, frac) = (cents / 100, (cents % 100) as u8);
+    let (int, frac) = match u64::try_from(cents) {
+        Ok(c) => ((c / 100) as u128, (c % 100) as u8),
+        Err(_) => (cents / 100, (cents % 100) as u8),
+    };
     let mut buf = [0u8; 64];
     let mut i = buf.len();
-    let mut n = int;
     let mut count = 0;
+    // 64-bit digits when the integer part fits (nearly always), else 128-bit ones.
+    let (mut small, mut big) = match u64::try_from(int) {
+        Ok(n) => (Some(n), 0),
+        Err(_) => (None, int),
+    };
     loop {
         if grouped && count > 0 && count % 3 == 0 {
             i -= 1;
             buf[i] = b',';
         }
         i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
+        let (digit, done) = match small.as_mut() {
+            Some(n) => {
+                let d = (*n % 10) as u8;
+                *n /= 10;
+                (d, *n == 0)
+            }
+            None => {
+                let d = (big % 10) as u8;
+                big /= 10;
+                (d, big == 0)
+            }
+        };
+        buf[i] = b'0' + digit;
         count += 1;
-        if n == 0 {
+        if done {
             break;
         }
     }
@@ -168,6 +188,19 @@ impl Serialize for Money {
     }
 }
 
+/// Appends `"x"` with two places (what `Money`'s serialization gives in JSON; the text
+/// has only digits, `-` and `.`, so needs no escaping).
+pub(crate) fn write_json(out: &mut Vec<u8>, x: Decimal) {
+    let mut buf = StackText::default();
+    out.push(b'"');
+    if try_write2(&mut buf, x, false).is_ok() {
+        out.extend_from_slice(buf.as_str().as_bytes());
+    } else {
+        out.extend_from_slice(format2(x).as_bytes());
+    }
+    out.push(b'"');
+}
+
 /// A small text buffer on the stack (for [`Money`]'s serialization).
 struct StackText {
     buf: [u8; 64],
@@ -219,7 +252,7 @@ mod tests {
     #[test]
     fn fast_formatting_matches_the_reference() {
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut values: Vec<Decimal> = ["0", "-0", "0.001", "-0.005", "0.005", "999.995", "1000", "-1234567.891", "79228162514264337593543950335", "-7922816251426433759354395033.5", "1e-20"]
+        let mut values: Vec<Decimal> = ["0", "-0", "0.001", "-0.005", "0.005", "999.995", "1000", "-1234567.891", "79228162514264337593543950335", "-7922816251426433759354395033.5", "1e-20", "123456789012345678901234.56", "-99999999999999999999.999", "18446744073709551615.995", "184467440737095516.15"]
             .iter()
             .map(|t| t.parse().unwrap_or_else(|_| Decimal::from_scientific(t).unwrap()))
             .collect();

@@ -328,3 +328,38 @@ fn overrides_read_back_as_texts_that_rebuild_them() {
     let rebuilt = e.with_parameters(texts.iter().map(String::as_str)).unwrap();
     assert_eq!(rebuilt.overrides(), reform.overrides());
 }
+
+/// `Assessment::to_json` is written by hand for speed; it must give exactly serde's bytes
+/// for the derived `Serialize`: on synthetic households in both languages, with the trace,
+/// and on an assessment whose every text needs escaping.
+#[test]
+fn hand_written_json_is_serde_json_byte_for_byte() {
+    let engine = engine();
+    let date = parse_date("2025-03-01").unwrap();
+    let households: Vec<String> = jiuzhu_core::synth::synth(&engine, 300, 5, None, date).unwrap().collect();
+    for (i, h) in households.iter().enumerate() {
+        let opts = Options { lang: Some(if i % 2 == 0 { "zh" } else { "en" }.into()), trace: i % 3 == 0, ..Options::default() };
+        let a = engine.evaluate_str(h, &opts).unwrap();
+        assert_eq!(a.to_json(), serde_json::to_string(&a).unwrap());
+    }
+    let mut a = engine.evaluate_str(&households[0], &Options::default()).unwrap();
+    let odd = "q\"b\\s/\u{0}\u{1f}\t\n\r\u{8}\u{c}\u{7f} 中文 😀 12345678\"";
+    a.household_id = odd.into();
+    a.region = odd.repeat(3);
+    a.rule_pack.digest = String::new();
+    for p in a.programs.values_mut() {
+        p.category = Some(odd.into());
+        p.members.insert(odd.into(), json!({"x": [1, -2.5, odd, null, true, {}], odd: 12345678901234567890u64}));
+        p.details.insert(odd.into(), json!([[], {"k": false}]));
+        for r in &mut p.reasons {
+            r.message.push_str(odd);
+            r.basis = odd.into();
+            r.values.insert(odd.into(), json!(odd));
+        }
+    }
+    let members = a.derived.members.clone();
+    for (id, m) in members {
+        a.derived.members.insert(format!("{id}{odd}"), m);
+    }
+    assert_eq!(a.to_json(), serde_json::to_string(&a).unwrap());
+}
