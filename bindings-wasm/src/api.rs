@@ -83,8 +83,7 @@ impl EvalOptions {
 /// `jiuzhu evaluate` prints (without its newline).
 pub fn evaluate_text(engine: &Engine, text: &str, opts: &EvalOptions) -> Result<String, DoorError> {
     let core_opts = opts.to_core()?;
-    let a = engine.evaluate_str(text, &core_opts)?;
-    Ok(a.to_json())
+    Ok(engine.evaluate_json(text, &core_opts)?)
 }
 
 /// Problems found in a JavaScript value before it became JSON (NaN, Infinity, BigInt)

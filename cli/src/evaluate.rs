@@ -48,6 +48,16 @@ pub fn run(args: Args) -> u8 {
         }
     };
     let opts = Options { as_of: args.as_of, default_as_of: Some(today()), lang: Some(args.lang.clone()), trace: args.trace };
+    if let (Format::Json, false) = (args.format, args.pretty) {
+        // Written as rendered: the bytes of `to_json()`, without building the assessment.
+        return match engine.evaluate_json(text.as_str(), &opts) {
+            Ok(json) => {
+                out(&(json + "\n"));
+                OK
+            }
+            Err(e) => report(&e),
+        };
+    }
     match engine.evaluate_str(&text, &opts) {
         Ok(a) => {
             match args.format {

@@ -430,22 +430,43 @@ impl BatchSummary {
     }
 
     pub fn add(&mut self, a: &Assessment) {
+        let programs = a.programs.iter().map(|(id, p)| (id.as_str(), p.status, p.period, p.amount.0));
+        self.add_programs(programs, [a.totals.monthly.0, a.totals.one_off.0, a.totals.annual.0]);
+    }
+
+    /// [`BatchSummary::add`] for an assessment written without being built.
+    pub(crate) fn add_decision(&mut self, d: &crate::render::Decision<'_>) {
+        let programs = d.programs().map(|(id, o)| (id, o.status.as_str(), o.period.as_str(), o.amount));
+        self.add_programs(programs, d.totals);
+    }
+
+    /// Adds one assessment: each program's (id, status, period, amount), and the totals
+    /// (monthly, one-off, annual).
+    fn add_programs<'a>(&mut self, programs: impl Iterator<Item = (&'a str, &'a str, &'a str, rust_decimal::Decimal)>, totals: [rust_decimal::Decimal; 3]) {
         self.records += 1;
         self.assessed += 1;
-        for (id, p) in &a.programs {
-            let s = self.programs.entry(id.clone()).or_default();
-            match p.status {
+        for (i, (id, status, period, amount)) in programs.enumerate() {
+            // Programs come in the same order every time: found by position, not hashed.
+            let s = match self.programs.get_index_mut(i) {
+                Some((k, s)) if k == id => s,
+                _ => self.programs.entry(id.to_string()).or_default(),
+            };
+            match status {
                 "eligible" => {
                     s.recipients += 1;
-                    s.amounts.entry(p.period.to_string()).or_default().0 += p.amount.0;
+                    let a = match s.amounts.get_index_mut(0) {
+                        Some((k, a)) if k == period => a,
+                        _ => s.amounts.entry(period.to_string()).or_default(),
+                    };
+                    a.0 += amount;
                 }
                 "review" => s.review += 1,
                 _ => {}
             }
         }
-        self.totals.monthly.0 += a.totals.monthly.0;
-        self.totals.one_off.0 += a.totals.one_off.0;
-        self.totals.annual.0 += a.totals.annual.0;
+        self.totals.monthly.0 += totals[0];
+        self.totals.one_off.0 += totals[1];
+        self.totals.annual.0 += totals[2];
     }
 
     pub fn add_error(&mut self) {
@@ -558,15 +579,18 @@ fn process_line(
     errors: &mut Vec<ErrorRecord>,
 ) {
     let start = out.len();
-    let (id, result) = evaluate_line(engine, line, opts);
-    let result = result.and_then(|a| {
+    let (id, household) = read_line(engine, line, opts);
+    // Written as rendered (the bytes of `evaluate_line`'s assessment's `write_json`).
+    let result = household.and_then(|h| {
         guarded(|| {
-            a.write_json(&mut *out);
-            Ok(a)
+            let d = engine.decide_read(&h, opts)?;
+            d.write_json(&mut *out);
+            summary.add_decision(&d);
+            Ok(())
         })
     });
     match result {
-        Ok(a) => summary.add(&a),
+        Ok(()) => {}
         Err(e) => {
             out.truncate(start);
             let rec = ErrorRecord::new(line.number, id, &e);

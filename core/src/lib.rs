@@ -42,6 +42,7 @@ mod json;
 pub mod messages;
 pub mod money;
 pub mod pack;
+mod render;
 pub mod params;
 pub mod script;
 pub mod synth;
@@ -55,10 +56,9 @@ pub use pack::{Limits, Manifest, PackFiles};
 pub use params::{Overrides, ParamStore, ParamValue};
 pub use rust_decimal::Decimal;
 
-use assessment::{DerivedMemberOut, DerivedOut, PackInfo};
+use assessment::PackInfo;
 use household::{DeriveParams, Derived};
-use indexmap::IndexMap;
-use messages::{Catalog, Fill};
+use messages::Catalog;
 use money::Money;
 use rhai::{Dynamic, Scope, AST};
 use script::value::Val;
@@ -304,6 +304,30 @@ impl Engine {
         self.evaluate_checked(h, as_of, opts)
     }
 
+    /// [`Engine::evaluate_read`] before rendering: the decision, to write as JSON text
+    /// straight away ([`render::Decision::write_json`]).
+    pub(crate) fn decide_read<'a>(&'a self, h: &'a Household, opts: &Options) -> Result<render::Decision<'a>> {
+        let as_of = self.settle_date(h.as_of.map(|d| d.0), opts)?;
+        self.decide(h, as_of, opts)
+    }
+
+    /// Evaluates a household given as text or as a JSON value and appends the compact
+    /// JSON of its assessment to `out`: the bytes of
+    /// `evaluate_input(item, opts)?.to_json()`, faster (the assessment is written as it
+    /// is rendered, never built). On an error nothing is appended.
+    pub fn evaluate_json_into(&self, item: &(impl batch::HouseholdInput + ?Sized), opts: &Options, out: &mut Vec<u8>) -> Result<()> {
+        let h = self.read_input(item, opts)?;
+        self.decide_read(&h, opts)?.write_json(out);
+        Ok(())
+    }
+
+    /// [`Engine::evaluate_json_into`] into a new string.
+    pub fn evaluate_json(&self, item: &(impl batch::HouseholdInput + ?Sized), opts: &Options) -> Result<String> {
+        let mut out = Vec::with_capacity(4096);
+        self.evaluate_json_into(item, opts, &mut out)?;
+        Ok(String::from_utf8(out).expect("JSON is UTF-8"))
+    }
+
     /// Parses and validates JSON text without evaluating: the same answer as
     /// [`household::parse_household_text`] followed by [`Engine::read`], much faster on a
     /// valid household (the fast reader, [`household::read_household_fast`], gives up at
@@ -384,10 +408,18 @@ impl Engine {
 
     /// The programs on a household whose date is settled and whose region is known.
     fn evaluate_checked(&self, h: &Household, as_of: Date, opts: &Options) -> Result<Assessment> {
+        Ok(self.decide(h, as_of, opts)?.into_assessment())
+    }
+
+    /// What the programs decide on a household whose date is settled and whose region
+    /// is known, before it is rendered (see [`render`]).
+    fn decide<'a>(&'a self, h: &'a Household, as_of: Date, opts: &Options) -> Result<render::Decision<'a>> {
         let pack = &*self.pack;
         let lang = match &opts.lang {
             None => pack.manifest.languages[0].as_str(),
-            Some(l) if pack.manifest.languages.contains(l) => l.as_str(),
+            Some(l) if pack.manifest.languages.contains(l) => {
+                pack.manifest.languages.iter().find(|x| *x == l).map_or("", String::as_str)
+            }
             Some(l) => {
                 return Err(Error::Usage(format!("language {l:?} is not one of the pack's: {}", pack.manifest.languages.join(", "))))
             }
@@ -414,24 +446,13 @@ impl Engine {
             }
         };
 
-        let mut programs = IndexMap::new();
         let mut totals = [rust_decimal::Decimal::ZERO; 3];
-        for (p, o) in pack.programs.iter().zip(&outcomes) {
+        for o in &outcomes {
             if o.status == Status::Eligible {
                 totals[match o.period { Period::Monthly => 0, Period::OneOff => 1, Period::Annual => 2 }] += o.amount;
             }
-            programs.insert(p.id.clone(), self.render(h, o, lang));
         }
-        Ok(Assessment {
-            household_id: h.id.clone(),
-            as_of: date::format_date(as_of),
-            region: h.region.clone(),
-            rule_pack: pack.info.clone(),
-            derived: derived_out(h, &derived),
-            programs,
-            totals: Totals { monthly: Money(totals[0]), one_off: Money(totals[1]), annual: Money(totals[2]) },
-            trace: session.trace,
-        })
+        Ok(render::Decision { engine: self, h, as_of, lang, derived, outcomes, totals, trace: session.trace })
     }
 
     /// Runs the programs in order: compiled when `fast` and the program has a compiled
@@ -507,56 +528,6 @@ impl Engine {
         }
         (Ok(outcomes), session)
     }
-
-    fn render(&self, h: &Household, o: &Outcome, lang: &str) -> ProgramResult {
-        let catalog = &self.pack.catalog;
-        let reasons = o
-            .reasons
-            .iter()
-            .map(|r| {
-                let entry = catalog.entry(lang, &r.code).or_else(|| catalog.entry(&self.pack.manifest.languages[0], &r.code));
-                let message = match entry {
-                    Some(e) => messages::render(&e.message, lang, catalog.words.get(lang), |name| fill(r.values.get(name))),
-                    None => r.code.clone(),
-                };
-                let basis = r.basis.clone().or_else(|| entry.map(|e| e.basis.clone())).unwrap_or_default();
-                let values = r.values.iter().map(|(k, v)| (k.as_str().to_string(), v.to_json())).collect();
-                Reason { code: r.code.clone(), message, basis, values }
-            })
-            .collect();
-        // Per-member breakdowns follow the household's member order.
-        let mut members = IndexMap::new();
-        for m in &h.members {
-            if let Some((_, v)) = o.members.iter().find(|(id, _)| *id == m.id) {
-                members.insert(m.id.clone(), v.to_json());
-            }
-        }
-        for (id, v) in &o.members {
-            if !members.contains_key(id) {
-                members.insert(id.clone(), v.to_json());
-            }
-        }
-        ProgramResult {
-            status: o.status.as_str(),
-            category: o.category.clone(),
-            amount: Money(o.amount),
-            period: o.period.as_str(),
-            members,
-            reasons,
-            details: o.details.iter().map(|(k, v)| (k.as_str().to_string(), v.to_json())).collect(),
-        }
-    }
-}
-
-fn fill(v: Option<&Val>) -> Option<Fill<'_>> {
-    Some(match v? {
-        Val::Dec(d) => Fill::Decimal(*d),
-        Val::Int(i) => Fill::Int(*i),
-        Val::Bool(b) => Fill::Bool(*b),
-        Val::Str(s) => Fill::Text(std::borrow::Cow::Borrowed(s.as_str())),
-        Val::Array(a) => Fill::List(a.iter().map(|x| x.to_string()).collect()),
-        other => Fill::Text(std::borrow::Cow::Owned(other.to_string())),
-    })
 }
 
 /// The parameters of policy.md §0, read through the session so the trace shows them.
@@ -582,32 +553,6 @@ fn derive_params(s: &mut Session) -> Result<DeriveParams> {
         retirement_age_male: int(s, "labor.retirement_age.male")?,
         retirement_age_female: int(s, "labor.retirement_age.female")?,
     })
-}
-
-fn derived_out(h: &Household, d: &Derived) -> DerivedOut {
-    DerivedOut {
-        size: d.size,
-        counted_income: Money(d.counted_income),
-        rigid_medical_deduction: Money(d.rigid_medical_deduction),
-        subsistence_income: Money(d.subsistence_income),
-        per_capita_income: Money(d.per_capita_income),
-        members: h
-            .members
-            .iter()
-            .zip(&d.members)
-            .map(|(m, dm)| {
-                (
-                    m.id.clone(),
-                    DerivedMemberOut {
-                        age: dm.age,
-                        work_capacity: dm.work_capacity.as_str(),
-                        working_age: dm.working_age,
-                        counted_income: Money(dm.counted_income),
-                    },
-                )
-            })
-            .collect(),
-    }
 }
 
 impl Engine {

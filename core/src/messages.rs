@@ -89,19 +89,31 @@ pub fn placeholders(template: &str) -> Vec<&str> {
 /// Fills a template; an unknown placeholder stays as written, so a gap is visible.
 /// Text values found in `words` are translated.
 pub fn render<'a>(template: &str, lang: &str, words: Option<&HashMap<String, String>>, value: impl Fn(&str) -> Option<Fill<'a>>) -> String {
-    let word = |t: &'_ str| -> String { words.and_then(|w| w.get(t)).cloned().unwrap_or_else(|| t.to_string()) };
     let mut out = String::with_capacity(template.len() + 16);
+    render_into(&mut out, template, lang, words, value);
+    out
+}
+
+/// [`render`], appending to `out` (a buffer kept from one message to the next).
+pub fn render_into<'a>(
+    out: &mut String,
+    template: &str,
+    lang: &str,
+    words: Option<&HashMap<String, String>>,
+    value: impl Fn(&str) -> Option<Fill<'a>>,
+) {
+    let word = |t: &'_ str| -> String { words.and_then(|w| w.get(t)).cloned().unwrap_or_else(|| t.to_string()) };
     let mut rest = template;
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         let after = &rest[start + 1..];
         let Some(end) = after.find('}') else {
             out.push_str(&rest[start..]);
-            return out;
+            return;
         };
         let name = &after[..end];
         match value(name) {
-            Some(Fill::Decimal(d)) => write2(&mut out, d, true),
+            Some(Fill::Decimal(d)) => write2(out, d, true),
             Some(Fill::Int(i)) => {
                 use std::fmt::Write;
                 let _ = write!(out, "{i}");
@@ -121,5 +133,4 @@ pub fn render<'a>(template: &str, lang: &str, words: Option<&HashMap<String, Str
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    out
 }

@@ -363,3 +363,49 @@ fn hand_written_json_is_serde_json_byte_for_byte() {
     }
     assert_eq!(a.to_json(), serde_json::to_string(&a).unwrap());
 }
+
+/// `batch` and `Engine::evaluate_json` write the assessment as they render it, without
+/// building it: the same bytes as `evaluate_str(..).to_json()`, on synthetic households
+/// (both languages, with and without trace) and on a script whose result has every odd
+/// shape (unknown member ids, nested values, texts to escape, a code without a message).
+#[test]
+fn assessment_written_while_rendered_is_the_built_one() {
+    let engine = engine();
+    let date = parse_date("2025-03-01").unwrap();
+    let households: Vec<String> = jiuzhu_core::synth::synth(&engine, 400, 17, None, date).unwrap().collect();
+    for (i, h) in households.iter().enumerate() {
+        let opts = Options { lang: Some(if i % 2 == 0 { "zh" } else { "en" }.into()), trace: i % 5 == 0, ..Options::default() };
+        let built = engine.evaluate_str(h, &opts).unwrap().to_json();
+        assert_eq!(engine.evaluate_json(h.as_str(), &opts).unwrap(), built);
+        let value: serde_json::Value = serde_json::from_str(h).unwrap();
+        assert_eq!(engine.evaluate_json(&value, &opts).unwrap(), built);
+    }
+    let script = r#"
+        let ids = [];
+        for m in household.members { ids.push(m.id); }
+        let odd = "q\"b\\s\t\n 中文";
+        #{
+            status: "review", amount: 12.345, period: "monthly", category: odd,
+            reasons: [
+                reason("EMP_NO_CANDIDATE", #{ text: odd, n: -7, d: 1.005, u: (), list: [1, 2.5, odd, [true, false]], nested: #{ z: 1, a: #{} } }),
+                reason("NOT_IN_THE_CATALOG", #{ x: 1 }),
+            ],
+            members: #{ zz: #{ amount: 1.5 }, m1: #{ amount: 2, note: odd }, aa: [odd] },
+            details: #{ ids: ids, odd: odd, none: () },
+        }
+    "#;
+    let engine = pack_with_script("employment", script).unwrap();
+    for h in households.iter().take(50) {
+        for lang in ["zh", "en"] {
+            let opts = Options { lang: Some(lang.into()), ..Options::default() };
+            let built = engine.evaluate_str(h, &opts).unwrap().to_json();
+            assert!(built.contains("NOT_IN_THE_CATALOG"), "{built}");
+            assert_eq!(engine.evaluate_json(h.as_str(), &opts).unwrap(), built);
+        }
+    }
+    // Errors are the same too, and nothing is written.
+    let mut out = b"kept".to_vec();
+    let bad = engine.evaluate_json_into("{\"id\": 5}", &Options::default(), &mut out).unwrap_err();
+    assert_eq!(bad.to_string(), engine.evaluate_str("{\"id\": 5}", &Options::default()).unwrap_err().to_string());
+    assert_eq!(out, b"kept");
+}
