@@ -118,6 +118,8 @@ struct Pack {
     info: PackInfo,
     store: Arc<ParamStore>,
     catalog: Catalog,
+    /// The catalog made ready for rendering.
+    templates: messages::Templates,
     rhai: rhai::Engine,
     /// In run order.
     programs: Vec<Program>,
@@ -212,7 +214,8 @@ impl Engine {
             }]));
         }
         let info = PackInfo { name: manifest.name.clone(), version: manifest.version.clone(), digest: files.digest() };
-        let pack = Pack { manifest, files, info, store: Arc::new(store), catalog, rhai, programs, known_regions };
+        let templates = messages::Templates::new(&catalog, &manifest.languages);
+        let pack = Pack { manifest, files, info, store: Arc::new(store), catalog, templates, rhai, programs, known_regions };
         Ok(Engine { pack: Arc::new(pack), overrides: Arc::new(Overrides::default()), resolutions: Default::default(), mode: Mode::Compiled })
     }
 
@@ -415,14 +418,14 @@ impl Engine {
     /// is known, before it is rendered (see [`render`]).
     fn decide<'a>(&'a self, h: &'a Household, as_of: Date, opts: &Options) -> Result<render::Decision<'a>> {
         let pack = &*self.pack;
-        let lang = match &opts.lang {
-            None => pack.manifest.languages[0].as_str(),
-            Some(l) if pack.manifest.languages.contains(l) => {
-                pack.manifest.languages.iter().find(|x| *x == l).map_or("", String::as_str)
-            }
-            Some(l) => {
-                return Err(Error::Usage(format!("language {l:?} is not one of the pack's: {}", pack.manifest.languages.join(", "))))
-            }
+        let lang_index = match &opts.lang {
+            None => 0,
+            Some(l) => match pack.manifest.languages.iter().position(|x| x == l) {
+                Some(i) => i,
+                None => {
+                    return Err(Error::Usage(format!("language {l:?} is not one of the pack's: {}", pack.manifest.languages.join(", "))))
+                }
+            },
         };
         let res = self.resolutions.get(&pack.store, &self.overrides, &h.region, as_of, h.area);
         let new_session = || Session::new(pack.store.clone(), self.overrides.clone(), res.clone(), opts.trace);
@@ -452,7 +455,8 @@ impl Engine {
                 totals[match o.period { Period::Monthly => 0, Period::OneOff => 1, Period::Annual => 2 }] += o.amount;
             }
         }
-        Ok(render::Decision { engine: self, h, as_of, lang, derived, outcomes, totals, trace: session.trace })
+        let lang = pack.manifest.languages[lang_index].as_str();
+        Ok(render::Decision { engine: self, h, as_of, lang, lang_index, derived, outcomes, totals, trace: session.trace })
     }
 
     /// Runs the programs in order: compiled when `fast` and the program has a compiled

@@ -191,6 +191,37 @@ impl Serialize for Money {
 /// Appends `"x"` with two places (what `Money`'s serialization gives in JSON; the text
 /// has only digits, `-` and `.`, so needs no escaping).
 pub(crate) fn write_json(out: &mut Vec<u8>, x: Decimal) {
+    // Two places or fewer and under 2^63 cents (every real figure): the cents directly.
+    let scale = x.scale();
+    if scale <= 2 {
+        let cents = i64::try_from(x.mantissa()).ok().and_then(|m| m.checked_mul(if scale == 2 { 1 } else if scale == 1 { 10 } else { 100 }));
+        if let Some(c) = cents {
+            let mut buf = [0u8; 24];
+            let mut at = buf.len() - 1;
+            buf[at] = b'"';
+            let u = c.unsigned_abs();
+            let frac = (u % 100) as u8;
+            at -= 3;
+            buf[at..at + 3].copy_from_slice(&[b'.', b'0' + frac / 10, b'0' + frac % 10]);
+            let mut int = u / 100;
+            loop {
+                at -= 1;
+                buf[at] = b'0' + (int % 10) as u8;
+                int /= 10;
+                if int == 0 {
+                    break;
+                }
+            }
+            if c < 0 {
+                at -= 1;
+                buf[at] = b'-';
+            }
+            at -= 1;
+            buf[at] = b'"';
+            out.extend_from_slice(&buf[at..]);
+            return;
+        }
+    }
     let mut buf = StackText::default();
     out.push(b'"');
     if try_write2(&mut buf, x, false).is_ok() {
@@ -265,6 +296,9 @@ mod tests {
             values.push(Decimal::new(if seed % 3 == 0 { -m } else { m }, scale));
         }
         for v in values {
+            let mut json = Vec::new();
+            write_json(&mut json, v);
+            assert_eq!(String::from_utf8(json).unwrap(), format!("\"{}\"", reference(v, false)), "{v}");
             assert_eq!(format2(v), reference(v, false), "{v}");
             assert_eq!(format_grouped(v), reference(v, true), "{v}");
         }

@@ -16,7 +16,7 @@
 use crate::assessment::{Assessment, DerivedMemberOut, DerivedOut, ProgramResult, Reason, Totals, TraceEntry};
 use crate::household::Derived;
 use crate::json::{write_int, write_str};
-use crate::messages::{self, Fill, MessageEntry};
+use crate::messages::{Fill, Template};
 use crate::money::{self, Money};
 use crate::script::value::Val;
 use crate::script::{Outcome, RawReason};
@@ -28,8 +28,9 @@ pub(crate) struct Decision<'a> {
     pub engine: &'a Engine,
     pub h: &'a Household,
     pub as_of: Date,
-    /// The language of messages (one of the pack's).
+    /// The language of messages (one of the pack's) and its position among them.
     pub lang: &'a str,
+    pub lang_index: usize,
     pub derived: Derived,
     /// In the pack's run order.
     pub outcomes: Vec<Outcome>,
@@ -109,18 +110,15 @@ impl Decision<'_> {
         self.engine.pack.programs.iter().map(|p| p.id.as_str()).zip(&self.outcomes)
     }
 
-    /// The catalog entry of a reason: in the asked language, else the pack's first.
-    fn entry(&self, r: &RawReason) -> Option<&MessageEntry> {
-        let pack = &*self.engine.pack;
-        let catalog = &pack.catalog;
-        catalog.entry(self.lang, &r.code).or_else(|| catalog.entry(&pack.manifest.languages[0], &r.code))
+    /// The message template of a reason: in the asked language, else the pack's first.
+    fn entry(&self, r: &RawReason) -> Option<&Template> {
+        self.engine.pack.templates.get(&r.code, self.lang_index)
     }
 
     /// The message of a reason (its code when the catalog has none), appended to `out`.
-    fn message_into(&self, out: &mut String, r: &RawReason, entry: Option<&MessageEntry>) {
-        let catalog = &self.engine.pack.catalog;
+    fn message_into(&self, out: &mut String, r: &RawReason, entry: Option<&Template>) {
         match entry {
-            Some(e) => messages::render_into(out, &e.message, self.lang, catalog.words.get(self.lang), |name| fill(r.values.get(name))),
+            Some(t) => self.engine.pack.templates.render_into(out, t, self.lang_index, self.lang, |name| fill(r.values.get(name))),
             None => out.push_str(&r.code),
         }
     }
@@ -246,7 +244,7 @@ impl Decision<'_> {
 }
 
 /// A reason's legal basis: the script's own, else the catalog's, else empty.
-fn basis<'r>(r: &'r RawReason, entry: Option<&'r MessageEntry>) -> &'r str {
+fn basis<'r>(r: &'r RawReason, entry: Option<&'r Template>) -> &'r str {
     r.basis.as_deref().or(entry.map(|e| e.basis.as_str())).unwrap_or("")
 }
 
