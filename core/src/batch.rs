@@ -208,6 +208,15 @@ impl Engine {
     {
         Workers::new(threads).map(items, |item| guarded(|| self.evaluate_input(item, opts)))
     }
+
+    /// [`Engine::evaluate_many`] up to the decisions, to render afterwards (into any
+    /// [`crate::render::Sink`]).
+    pub fn decide_many<T>(&self, items: &[T], opts: &Options, threads: Option<usize>) -> Vec<Result<crate::render::Decision<'_>>>
+    where
+        T: HouseholdInput + Sync,
+    {
+        Workers::new(threads).map(items, |item| guarded(|| self.decide_input(item, opts)))
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -583,7 +592,7 @@ fn process_line(
     // Written as rendered (the bytes of `evaluate_line`'s assessment's `write_json`).
     let result = household.and_then(|h| {
         guarded(|| {
-            let d = engine.decide_read(&h, opts)?;
+            let d = engine.decide_read(std::borrow::Cow::Owned(h), opts)?;
             d.write_json(&mut *out);
             summary.add_decision(&d);
             Ok(())

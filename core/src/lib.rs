@@ -42,7 +42,7 @@ mod json;
 pub mod messages;
 pub mod money;
 pub mod pack;
-mod render;
+pub mod render;
 pub mod params;
 pub mod script;
 pub mod synth;
@@ -309,9 +309,17 @@ impl Engine {
 
     /// [`Engine::evaluate_read`] before rendering: the decision, to write as JSON text
     /// straight away ([`render::Decision::write_json`]).
-    pub(crate) fn decide_read<'a>(&'a self, h: &'a Household, opts: &Options) -> Result<render::Decision<'a>> {
+    pub(crate) fn decide_read<'a>(&'a self, h: std::borrow::Cow<'a, Household>, opts: &Options) -> Result<render::Decision<'a>> {
         let as_of = self.settle_date(h.as_of.map(|d| d.0), opts)?;
         self.decide(h, as_of, opts)
+    }
+
+    /// Reads and evaluates a household given as text or as a JSON value, up to the
+    /// decision: to render into an [`Assessment`] or into any [`render::Sink`] (the
+    /// Python binding builds its dicts this way).
+    pub fn decide_input(&self, item: &(impl batch::HouseholdInput + ?Sized), opts: &Options) -> Result<render::Decision<'_>> {
+        let h = self.read_input(item, opts)?;
+        self.decide_read(std::borrow::Cow::Owned(h), opts)
     }
 
     /// Evaluates a household given as text or as a JSON value and appends the compact
@@ -320,7 +328,7 @@ impl Engine {
     /// is rendered, never built). On an error nothing is appended.
     pub fn evaluate_json_into(&self, item: &(impl batch::HouseholdInput + ?Sized), opts: &Options, out: &mut Vec<u8>) -> Result<()> {
         let h = self.read_input(item, opts)?;
-        self.decide_read(&h, opts)?.write_json(out);
+        self.decide_read(std::borrow::Cow::Owned(h), opts)?.write_json(out);
         Ok(())
     }
 
@@ -411,12 +419,12 @@ impl Engine {
 
     /// The programs on a household whose date is settled and whose region is known.
     fn evaluate_checked(&self, h: &Household, as_of: Date, opts: &Options) -> Result<Assessment> {
-        Ok(self.decide(h, as_of, opts)?.into_assessment())
+        Ok(self.decide(std::borrow::Cow::Borrowed(h), as_of, opts)?.into_assessment())
     }
 
     /// What the programs decide on a household whose date is settled and whose region
     /// is known, before it is rendered (see [`render`]).
-    fn decide<'a>(&'a self, h: &'a Household, as_of: Date, opts: &Options) -> Result<render::Decision<'a>> {
+    fn decide<'a>(&'a self, h: std::borrow::Cow<'a, Household>, as_of: Date, opts: &Options) -> Result<render::Decision<'a>> {
         let pack = &*self.pack;
         let lang_index = match &opts.lang {
             None => 0,
@@ -431,9 +439,9 @@ impl Engine {
         let new_session = || Session::new(pack.store.clone(), self.overrides.clone(), res.clone(), opts.trace);
         let mut session = new_session();
         let derive_params = derive_params(&mut session)?;
-        let derived = household::derive(h, as_of, &derive_params);
+        let derived = household::derive(&h, as_of, &derive_params);
 
-        let (outcomes, session) = match self.run_programs(h, &derived, session, self.mode != Mode::Interpreted) {
+        let (outcomes, session) = match self.run_programs(&h, &derived, session, self.mode != Mode::Interpreted) {
             (Ok(o), s) => (o, s),
             (Err(Stop::Error(e)), _) => return Err(e),
             (Err(Stop::Bail), _) if self.mode == Mode::CompiledOnly => return Err(Error::Internal("the compiled evaluator gave up".into())),
@@ -441,7 +449,7 @@ impl Engine {
                 // Start again, interpreted, so that the trace is Rhai's alone.
                 let mut session = new_session();
                 self::derive_params(&mut session)?;
-                match self.run_programs(h, &derived, session, false) {
+                match self.run_programs(&h, &derived, session, false) {
                     (Ok(o), s) => (o, s),
                     (Err(Stop::Error(e)), _) => return Err(e),
                     (Err(Stop::Bail), _) => return Err(Error::Internal("the interpreter gave up".into())),

@@ -1,21 +1,21 @@
 //! Rendering a decision: the programs' outcomes → the assessment of interfaces.md §1.
 //!
-//! A [`Decision`] (what the programs decided, with the household it is about) renders two
-//! ways that give the same result:
+//! A [`Decision`] (what the programs decided, with the household it is about) renders
+//! either as the [`Assessment`] value ([`Decision::into_assessment`]) or, without building
+//! that value, as a stream of events into a [`Sink`] ([`Decision::emit`]): the keys and
+//! values of the assessment's JSON form, in order. The JSON text of `batch`,
+//! `evaluate_json` and wasm is one sink ([`Decision::write_json`]); the Python binding
+//! builds its dicts with another. Building the JSON values of every reason only to drop
+//! them again cost more than writing them.
 //!
-//! * [`Decision::into_assessment`]: the [`Assessment`] value of the Rust API, Python and
-//!   wasm (messages in the asked language, reason values as JSON values);
-//! * [`Decision::write_json`]: the compact JSON text of that assessment written straight
-//!   into a buffer, without building it. `batch` and the JSON doors take this way: building
-//!   the JSON values of every reason and dropping them again cost more than writing them.
-//!
-//! Both go through the same helpers (which member breakdown comes first, which message
+//! Both ways go through the same helpers (which member breakdown comes first, which message
 //! and basis a reason gets); tests compare `write_json` with `into_assessment().to_json()`
 //! byte for byte.
 
 use crate::assessment::{Assessment, DerivedMemberOut, DerivedOut, ProgramResult, Reason, Totals, TraceEntry};
 use crate::household::Derived;
 use crate::json::{write_int, write_str};
+use std::borrow::Cow;
 use crate::messages::{Fill, Template};
 use crate::money::{self, Money};
 use crate::script::value::Val;
@@ -23,20 +23,55 @@ use crate::script::{Outcome, RawReason};
 use crate::{date, Date, Engine, Household};
 use rust_decimal::Decimal;
 
-/// What the programs decided on one household, before rendering.
-pub(crate) struct Decision<'a> {
-    pub engine: &'a Engine,
-    pub h: &'a Household,
-    pub as_of: Date,
+/// What the programs decided on one household, before rendering (see the module
+/// documentation); made by [`Engine::decide_input`] and [`Engine::decide_many`].
+pub struct Decision<'a> {
+    pub(crate) engine: &'a Engine,
+    pub(crate) h: Cow<'a, Household>,
+    pub(crate) as_of: Date,
     /// The language of messages (one of the pack's) and its position among them.
-    pub lang: &'a str,
-    pub lang_index: usize,
-    pub derived: Derived,
+    pub(crate) lang: &'a str,
+    pub(crate) lang_index: usize,
+    pub(crate) derived: Derived,
     /// In the pack's run order.
-    pub outcomes: Vec<Outcome>,
+    pub(crate) outcomes: Vec<Outcome>,
     /// Sums of eligible amounts: monthly, one-off, annual.
-    pub totals: [Decimal; 3],
-    pub trace: Option<Vec<TraceEntry>>,
+    pub(crate) totals: [Decimal; 3],
+    pub(crate) trace: Option<Vec<TraceEntry>>,
+}
+
+/// What a [`Decision`] is written into: the events of the assessment's JSON form, in its
+/// order. Maps and lists open and close; inside a map each value follows its key.
+pub trait Sink {
+    fn open_map(&mut self);
+    fn close_map(&mut self);
+    fn open_list(&mut self);
+    fn close_list(&mut self);
+    /// A key of the assessment's own shape (`"status"`, `"reasons"`…).
+    fn key(&mut self, k: &'static str);
+    /// A key that is data: a program or member id, the name of a value a script reported.
+    fn data_key(&mut self, k: &str);
+    /// A text, and how it is used (see [`Text`]).
+    fn text(&mut self, s: &str, kind: Text);
+    /// A money figure (written with two places).
+    fn money(&mut self, d: Decimal);
+    fn int(&mut self, i: i64);
+    fn bool(&mut self, b: bool);
+    fn null(&mut self);
+    /// The audit trace (only when asked for), as a list.
+    fn trace(&mut self, trace: &[TraceEntry]);
+}
+
+/// What a text is, for sinks that treat texts differently (the JSON sink does not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    /// A word of the output's vocabulary, likely to repeat (a status, a code, a basis, a region).
+    Word,
+    /// A text of this household alone (its id, a message).
+    Unique,
+    /// A text value a script reported (in `values`, `members`, `details`): in Python, a
+    /// decimal-looking one becomes a `Decimal`, as every decimal a script reports.
+    Free,
 }
 
 impl Decision<'_> {
@@ -99,7 +134,7 @@ impl Decision<'_> {
             category: o.category.clone(),
             amount: Money(o.amount),
             period: o.period.as_str(),
-            members: member_order(self.h, o).map(|(id, v)| (id.to_string(), v.to_json())).collect(),
+            members: member_order(&self.h, o).map(|(id, v)| (id.to_string(), v.to_json())).collect(),
             reasons,
             details: o.details.iter().map(|(k, v)| (k.as_str().to_string(), v.to_json())).collect(),
         }
@@ -126,120 +161,203 @@ impl Decision<'_> {
     /// Appends the compact JSON of [`Decision::into_assessment`] to `out`: the bytes of
     /// `into_assessment().to_json()`, without building the assessment.
     pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.emit(&mut JsonSink { out, comma: false });
+    }
+
+    /// Writes the assessment into `sink`, event by event.
+    pub fn emit(&self, sink: &mut impl Sink) {
         let pack = &*self.engine.pack;
-        let (h, d) = (self.h, &self.derived);
-        out.extend_from_slice(b"{\"household_id\":");
-        write_str(out, &h.id);
-        out.extend_from_slice(b",\"as_of\":");
-        write_str(out, &date::format_date(self.as_of));
-        out.extend_from_slice(b",\"region\":");
-        write_str(out, &h.region);
-        out.extend_from_slice(b",\"rule_pack\":{\"name\":");
-        write_str(out, &pack.info.name);
-        out.extend_from_slice(b",\"version\":");
-        write_str(out, &pack.info.version);
-        out.extend_from_slice(b",\"digest\":");
-        write_str(out, &pack.info.digest);
-        out.extend_from_slice(b"},\"derived\":{\"size\":");
-        write_int(out, d.size as i64);
-        out.extend_from_slice(b",\"counted_income\":");
-        money::write_json(out, d.counted_income);
-        out.extend_from_slice(b",\"rigid_medical_deduction\":");
-        money::write_json(out, d.rigid_medical_deduction);
-        out.extend_from_slice(b",\"subsistence_income\":");
-        money::write_json(out, d.subsistence_income);
-        out.extend_from_slice(b",\"per_capita_income\":");
-        money::write_json(out, d.per_capita_income);
-        out.extend_from_slice(b",\"members\":{");
-        // An id given twice keeps its first entry, as a map does.
-        let mut first = true;
-        for (i, (m, dm)) in h.members.iter().zip(&d.members).enumerate() {
+        let (h, d) = (&*self.h, &self.derived);
+        sink.open_map();
+        sink.key("household_id");
+        sink.text(&h.id, Text::Unique);
+        sink.key("as_of");
+        sink.text(&date::format_date(self.as_of), Text::Word);
+        sink.key("region");
+        sink.text(&h.region, Text::Word);
+        sink.key("rule_pack");
+        sink.open_map();
+        for (k, v) in [("name", &pack.info.name), ("version", &pack.info.version), ("digest", &pack.info.digest)] {
+            sink.key(k);
+            sink.text(v, Text::Word);
+        }
+        sink.close_map();
+        sink.key("derived");
+        sink.open_map();
+        sink.key("size");
+        sink.int(d.size as i64);
+        for (k, v) in [
+            ("counted_income", d.counted_income),
+            ("rigid_medical_deduction", d.rigid_medical_deduction),
+            ("subsistence_income", d.subsistence_income),
+            ("per_capita_income", d.per_capita_income),
+        ] {
+            sink.key(k);
+            sink.money(v);
+        }
+        sink.key("members");
+        sink.open_map();
+        for (i, m) in h.members.iter().enumerate() {
+            // An id given twice keeps its place and takes its last figures (a map's insert).
             if h.members[..i].iter().any(|x| x.id == m.id) {
                 continue;
             }
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            // A later member with the same id replaces the values (IndexMap::insert).
-            let dm = h.members.iter().zip(&d.members).rev().find(|(x, _)| x.id == m.id).map_or(dm, |(_, dm)| dm);
-            write_str(out, &m.id);
-            out.extend_from_slice(b":{\"age\":");
-            write_int(out, dm.age);
-            out.extend_from_slice(b",\"work_capacity\":");
-            write_str(out, dm.work_capacity.as_str());
-            out.extend_from_slice(if dm.working_age { b",\"working_age\":true" } else { b",\"working_age\":false" });
-            out.extend_from_slice(b",\"counted_income\":");
-            money::write_json(out, dm.counted_income);
-            out.push(b'}');
+            let dm = h.members.iter().zip(&d.members).rev().find(|(x, _)| x.id == m.id).map(|(_, dm)| dm);
+            let Some(dm) = dm else { continue };
+            sink.data_key(&m.id);
+            sink.open_map();
+            sink.key("age");
+            sink.int(dm.age);
+            sink.key("work_capacity");
+            sink.text(dm.work_capacity.as_str(), Text::Word);
+            sink.key("working_age");
+            sink.bool(dm.working_age);
+            sink.key("counted_income");
+            sink.money(dm.counted_income);
+            sink.close_map();
         }
-        out.extend_from_slice(b"}},\"programs\":{");
+        sink.close_map();
+        sink.close_map();
+        sink.key("programs");
+        sink.open_map();
         let mut message = String::new();
-        for (i, (p, o)) in pack.programs.iter().zip(&self.outcomes).enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_str(out, &p.id);
-            out.extend_from_slice(b":{\"status\":");
-            write_str(out, o.status.as_str());
+        for (p, o) in pack.programs.iter().zip(&self.outcomes) {
+            sink.data_key(&p.id);
+            sink.open_map();
+            sink.key("status");
+            sink.text(o.status.as_str(), Text::Word);
             if let Some(c) = &o.category {
-                out.extend_from_slice(b",\"category\":");
-                write_str(out, c);
+                sink.key("category");
+                sink.text(c, Text::Word);
             }
-            out.extend_from_slice(b",\"amount\":");
-            money::write_json(out, o.amount);
-            out.extend_from_slice(b",\"period\":");
-            write_str(out, o.period.as_str());
+            sink.key("amount");
+            sink.money(o.amount);
+            sink.key("period");
+            sink.text(o.period.as_str(), Text::Word);
             let mut members = member_order(h, o).peekable();
             if members.peek().is_some() {
-                out.extend_from_slice(b",\"members\":{");
-                for (j, (id, v)) in members.enumerate() {
-                    if j > 0 {
-                        out.push(b',');
-                    }
-                    write_str(out, id);
-                    out.push(b':');
-                    write_val(out, v);
+                sink.key("members");
+                sink.open_map();
+                for (id, v) in members {
+                    sink.data_key(id);
+                    emit_val(sink, v);
                 }
-                out.push(b'}');
+                sink.close_map();
             }
-            out.extend_from_slice(b",\"reasons\":[");
-            for (j, r) in o.reasons.iter().enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
+            sink.key("reasons");
+            sink.open_list();
+            for r in &o.reasons {
                 let entry = self.entry(r);
-                out.extend_from_slice(b"{\"code\":");
-                write_str(out, &r.code);
-                out.extend_from_slice(b",\"message\":");
+                sink.open_map();
+                sink.key("code");
+                sink.text(&r.code, Text::Word);
+                sink.key("message");
                 message.clear();
                 self.message_into(&mut message, r, entry);
-                write_str(out, &message);
-                out.extend_from_slice(b",\"basis\":");
-                write_str(out, basis(r, entry));
-                out.extend_from_slice(b",\"values\":");
-                write_map(out, r.values.iter().map(|(k, v)| (k.as_str(), v)));
-                out.push(b'}');
+                sink.text(&message, Text::Unique);
+                sink.key("basis");
+                sink.text(basis(r, entry), Text::Word);
+                sink.key("values");
+                emit_map(sink, r.values.iter().map(|(k, v)| (k.as_str(), v)));
+                sink.close_map();
             }
-            out.push(b']');
+            sink.close_list();
             if !o.details.is_empty() {
-                out.extend_from_slice(b",\"details\":");
-                write_map(out, o.details.iter().map(|(k, v)| (k.as_str(), v)));
+                sink.key("details");
+                emit_map(sink, o.details.iter().map(|(k, v)| (k.as_str(), v)));
             }
-            out.push(b'}');
+            sink.close_map();
         }
-        out.extend_from_slice(b"},\"totals\":{\"monthly\":");
-        money::write_json(out, self.totals[0]);
-        out.extend_from_slice(b",\"one_off\":");
-        money::write_json(out, self.totals[1]);
-        out.extend_from_slice(b",\"annual\":");
-        money::write_json(out, self.totals[2]);
-        out.push(b'}');
+        sink.close_map();
+        sink.key("totals");
+        sink.open_map();
+        for (k, v) in [("monthly", self.totals[0]), ("one_off", self.totals[1]), ("annual", self.totals[2])] {
+            sink.key(k);
+            sink.money(v);
+        }
+        sink.close_map();
         if let Some(trace) = &self.trace {
-            out.extend_from_slice(b",\"trace\":");
-            serde_json::to_writer(&mut *out, trace).expect("a trace always serializes");
+            sink.key("trace");
+            sink.trace(trace);
         }
-        out.push(b'}');
+        sink.close_map();
+    }
+}
+
+/// Compact JSON, byte for byte what serde_json writes for the [`Assessment`].
+struct JsonSink<'o> {
+    out: &'o mut Vec<u8>,
+    /// A value was just completed: the next key or list item needs a comma.
+    comma: bool,
+}
+
+impl JsonSink<'_> {
+    #[inline]
+    fn item(&mut self) {
+        if self.comma {
+            self.out.push(b',');
+        }
+        self.comma = true;
+    }
+}
+
+impl Sink for JsonSink<'_> {
+    fn open_map(&mut self) {
+        self.item();
+        self.out.push(b'{');
+        self.comma = false;
+    }
+    fn close_map(&mut self) {
+        self.out.push(b'}');
+        self.comma = true;
+    }
+    fn open_list(&mut self) {
+        self.item();
+        self.out.push(b'[');
+        self.comma = false;
+    }
+    fn close_list(&mut self) {
+        self.out.push(b']');
+        self.comma = true;
+    }
+    fn key(&mut self, k: &'static str) {
+        // The keys of the shape are plain words: nothing to escape.
+        self.item();
+        self.out.push(b'"');
+        self.out.extend_from_slice(k.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        self.comma = false;
+    }
+    fn data_key(&mut self, k: &str) {
+        self.item();
+        write_str(self.out, k);
+        self.out.push(b':');
+        self.comma = false;
+    }
+    fn text(&mut self, s: &str, _: Text) {
+        self.item();
+        write_str(self.out, s);
+    }
+    fn money(&mut self, d: Decimal) {
+        self.item();
+        money::write_json(self.out, d);
+    }
+    fn int(&mut self, i: i64) {
+        self.item();
+        write_int(self.out, i);
+    }
+    fn bool(&mut self, b: bool) {
+        self.item();
+        self.out.extend_from_slice(if b { b"true" } else { b"false" });
+    }
+    fn null(&mut self) {
+        self.item();
+        self.out.extend_from_slice(b"null");
+    }
+    fn trace(&mut self, trace: &[TraceEntry]) {
+        // Rare (asked for) and tagged: serde's own output.
+        self.item();
+        serde_json::to_writer(&mut *self.out, trace).expect("a trace always serializes");
     }
 }
 
@@ -276,39 +394,31 @@ fn fill(v: Option<&Val>) -> Option<Fill<'_>> {
     })
 }
 
-/// Appends [`Val::to_json`]'s JSON text (decimals as strings with two places).
-fn write_val(out: &mut Vec<u8>, v: &Val) {
+/// A script's value, as [`Val::to_json`] gives it (decimals as money, two places).
+pub(crate) fn emit_val(sink: &mut impl Sink, v: &Val) {
     match v {
-        Val::Unit => out.extend_from_slice(b"null"),
-        Val::Bool(true) => out.extend_from_slice(b"true"),
-        Val::Bool(false) => out.extend_from_slice(b"false"),
-        Val::Int(i) => write_int(out, *i),
-        Val::Dec(d) => money::write_json(out, *d),
-        Val::Str(s) => write_str(out, s),
+        Val::Unit => sink.null(),
+        Val::Bool(b) => sink.bool(*b),
+        Val::Int(i) => sink.int(*i),
+        Val::Dec(d) => sink.money(*d),
+        Val::Str(s) => sink.text(s, Text::Free),
         Val::Array(items) => {
-            out.push(b'[');
-            for (i, x) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_val(out, x);
+            sink.open_list();
+            for x in items.iter() {
+                emit_val(sink, x);
             }
-            out.push(b']');
+            sink.close_list();
         }
-        Val::Map(m) => write_map(out, m.iter().map(|(k, v)| (k.as_str(), v))),
+        Val::Map(m) => emit_map(sink, m.iter().map(|(k, v)| (k.as_str(), v))),
     }
 }
 
-/// A map's entries (sorted by key, as a JSON object from [`Val::to_json`] keeps them).
-fn write_map<'v>(out: &mut Vec<u8>, entries: impl Iterator<Item = (&'v str, &'v Val)>) {
-    out.push(b'{');
-    for (i, (k, v)) in entries.enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_str(out, k);
-        out.push(b':');
-        write_val(out, v);
+/// A map's entries (sorted by key, as the JSON object of [`Val::to_json`] keeps them).
+fn emit_map<'v>(sink: &mut impl Sink, entries: impl Iterator<Item = (&'v str, &'v Val)>) {
+    sink.open_map();
+    for (k, v) in entries {
+        sink.data_key(k);
+        emit_val(sink, v);
     }
-    out.push(b'}');
+    sink.close_map();
 }
