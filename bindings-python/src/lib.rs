@@ -16,7 +16,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use input::Converter;
 use jiuzhu_core::batch::{self, HouseholdInput};
 use jiuzhu_core::{Assessment, Engine, Error, FieldError, Options, PackFiles};
-use output::Out;
+use output::{Out, PySink};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -356,9 +356,9 @@ impl Core {
         shield(py, || {
             let opts = self.options(py, as_of, default_as_of, lang, trace)?;
             let item = item(&mut Converter::new(py)?, household)?;
-            let result = detached(py, || self.engine.evaluate_input(&item, &opts))?;
+            let result = detached(py, || self.engine.decide_input(&item, &opts))?;
             match result {
-                Ok(a) => Ok(Out::new(py)?.assessment(&a)?.into_any()),
+                Ok(d) => PySink::assessment(&Out::new(py)?, &d),
                 Err(e) => Err(to_py(py, &e)),
             }
         })
@@ -389,10 +389,11 @@ impl Core {
             // A slice at a time (the GIL released while it is evaluated), so that the
             // assessments in memory at once stay few and their memory is reused.
             for (c, slice) in items.chunks(MANY_SLICE).enumerate() {
-                let results = self.evaluate_items(py, slice, &opts, threads)?;
+                // Decided without the GIL; rendered straight into dicts with it.
+                let results = detached(py, || self.engine.decide_many(slice, &opts, threads))?;
                 for (j, (r, item)) in results.iter().zip(slice).enumerate() {
                     match r {
-                        Ok(a) => list.append(out.assessment(a)?)?,
+                        Ok(d) => list.append(PySink::assessment(&out, d)?)?,
                         Err(e) => {
                             let d = PyDict::new(py);
                             d.set_item("index", c * MANY_SLICE + j)?;

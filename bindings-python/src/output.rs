@@ -9,10 +9,10 @@
 //! `int`; no value ever passes through `float`.
 
 use crate::input::decimal_type;
-use jiuzhu_core::assessment::{DerivedOut, ProgramResult};
 use jiuzhu_core::compare::Comparison;
 use jiuzhu_core::money::{format2, Money};
-use jiuzhu_core::{Assessment, TraceEntry};
+use jiuzhu_core::render::{Decision, Sink, Text};
+use jiuzhu_core::{Decimal, TraceEntry};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
@@ -65,6 +65,8 @@ pub struct Out<'py> {
     /// Texts already made, for those that repeat from one household to the next (keys,
     /// codes, legal bases, the pack's digest, member ids, category words).
     texts: RefCell<FxMap<String, Bound<'py, PyString>>>,
+    /// The assessment's own keys (`'static` texts of the core), by address and length.
+    keys: RefCell<FxMap<(usize, usize), Bound<'py, PyString>>>,
 }
 
 /// How many distinct decimals one conversion keeps for reuse.
@@ -72,11 +74,11 @@ const MADE_MAX: usize = 4096;
 
 impl<'py> Out<'py> {
     pub fn new(py: Python<'py>) -> PyResult<Self> {
-        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::default(), texts: RefCell::default() })
+        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::default(), texts: RefCell::default(), keys: RefCell::default() })
     }
 
     /// A Python str for a text that is likely to repeat (one object serves every place).
-    fn text(&self, s: &str) -> Bound<'py, PyString> {
+    pub fn text(&self, s: &str) -> Bound<'py, PyString> {
         if let Some(t) = self.texts.borrow().get(s) {
             return t.clone();
         }
@@ -100,7 +102,7 @@ impl<'py> Out<'py> {
         Ok(d)
     }
 
-    fn string(&self, s: &str) -> PyResult<Bound<'py, PyAny>> {
+    pub fn string(&self, s: &str) -> PyResult<Bound<'py, PyAny>> {
         if is_decimal_text(s) {
             self.decimal(s)
         } else {
@@ -145,13 +147,14 @@ impl<'py> Out<'py> {
         })
     }
 
-    fn dict(&self) -> Bound<'py, PyDict> {
+    pub fn dict(&self) -> Bound<'py, PyDict> {
         PyDict::new(self.py)
     }
 
-    fn money(&self, m: &Money) -> PyResult<Bound<'py, PyAny>> {
-        // keyed by the cents (the value format2 writes), without making the text
-        let mut r = jiuzhu_core::money::round2(m.0);
+    pub fn money(&self, m: &Money) -> PyResult<Bound<'py, PyAny>> {
+        // keyed by the cents (the value format2 writes), without making the text; two
+        // places or fewer (nearly every figure) need no rounding
+        let mut r = if m.0.scale() <= 2 { m.0 } else { jiuzhu_core::money::round2(m.0) };
         r.rescale(2);
         if r.scale() != 2 {
             return self.decimal(&format2(m.0));
@@ -168,99 +171,7 @@ impl<'py> Out<'py> {
         Ok(d)
     }
 
-    fn free_map(&self, m: &serde_json::Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
-        let d = self.dict();
-        for (k, v) in m {
-            d.set_item(self.text(k), self.value(v)?)?;
-        }
-        Ok(d)
-    }
-
-    /// An assessment as a dict: the keys, their order and their omissions those of its
-    /// JSON (`jiuzhu evaluate`), money as `Decimal`.
-    pub fn assessment(&self, a: &Assessment) -> PyResult<Bound<'py, PyDict>> {
-        let d = self.dict();
-        d.set_item(intern!(self.py, "household_id"), &a.household_id)?;
-        d.set_item(intern!(self.py, "as_of"), self.text(&a.as_of))?;
-        d.set_item(intern!(self.py, "region"), self.text(&a.region))?;
-        let pack = self.dict();
-        pack.set_item(intern!(self.py, "name"), self.text(&a.rule_pack.name))?;
-        pack.set_item(intern!(self.py, "version"), self.text(&a.rule_pack.version))?;
-        pack.set_item(intern!(self.py, "digest"), self.text(&a.rule_pack.digest))?;
-        d.set_item(intern!(self.py, "rule_pack"), pack)?;
-        d.set_item(intern!(self.py, "derived"), self.derived(&a.derived)?)?;
-        let programs = self.dict();
-        for (id, p) in &a.programs {
-            programs.set_item(self.text(id), self.program(p)?)?;
-        }
-        d.set_item(intern!(self.py, "programs"), programs)?;
-        let totals = self.dict();
-        totals.set_item(intern!(self.py, "monthly"), self.money(&a.totals.monthly)?)?;
-        totals.set_item(intern!(self.py, "one_off"), self.money(&a.totals.one_off)?)?;
-        totals.set_item(intern!(self.py, "annual"), self.money(&a.totals.annual)?)?;
-        d.set_item(intern!(self.py, "totals"), totals)?;
-        if let Some(trace) = &a.trace {
-            let list = PyList::empty(self.py);
-            for e in trace {
-                list.append(self.trace_entry(e)?)?;
-            }
-            d.set_item(intern!(self.py, "trace"), list)?;
-        }
-        Ok(d)
-    }
-
-    fn derived(&self, x: &DerivedOut) -> PyResult<Bound<'py, PyDict>> {
-        let d = self.dict();
-        d.set_item(intern!(self.py, "size"), x.size)?;
-        d.set_item(intern!(self.py, "counted_income"), self.money(&x.counted_income)?)?;
-        d.set_item(intern!(self.py, "rigid_medical_deduction"), self.money(&x.rigid_medical_deduction)?)?;
-        d.set_item(intern!(self.py, "subsistence_income"), self.money(&x.subsistence_income)?)?;
-        d.set_item(intern!(self.py, "per_capita_income"), self.money(&x.per_capita_income)?)?;
-        let members = self.dict();
-        for (id, m) in &x.members {
-            let md = self.dict();
-            md.set_item(intern!(self.py, "age"), m.age)?;
-            md.set_item(intern!(self.py, "work_capacity"), m.work_capacity)?;
-            md.set_item(intern!(self.py, "working_age"), m.working_age)?;
-            md.set_item(intern!(self.py, "counted_income"), self.money(&m.counted_income)?)?;
-            members.set_item(self.text(id), md)?;
-        }
-        d.set_item(intern!(self.py, "members"), members)?;
-        Ok(d)
-    }
-
-    fn program(&self, p: &ProgramResult) -> PyResult<Bound<'py, PyDict>> {
-        let d = self.dict();
-        d.set_item(intern!(self.py, "status"), p.status)?;
-        if let Some(c) = &p.category {
-            d.set_item(intern!(self.py, "category"), self.text(c))?;
-        }
-        d.set_item(intern!(self.py, "amount"), self.money(&p.amount)?)?;
-        d.set_item(intern!(self.py, "period"), p.period)?;
-        if !p.members.is_empty() {
-            let members = self.dict();
-            for (id, v) in &p.members {
-                members.set_item(self.text(id), self.value(v)?)?;
-            }
-            d.set_item(intern!(self.py, "members"), members)?;
-        }
-        let reasons = PyList::empty(self.py);
-        for r in &p.reasons {
-            let rd = self.dict();
-            rd.set_item(intern!(self.py, "code"), self.text(&r.code))?;
-            rd.set_item(intern!(self.py, "message"), &r.message)?;
-            rd.set_item(intern!(self.py, "basis"), self.text(&r.basis))?;
-            rd.set_item(intern!(self.py, "values"), self.free_map(&r.values)?)?;
-            reasons.append(rd)?;
-        }
-        d.set_item(intern!(self.py, "reasons"), reasons)?;
-        if !p.details.is_empty() {
-            d.set_item(intern!(self.py, "details"), self.free_map(&p.details)?)?;
-        }
-        Ok(d)
-    }
-
-    fn trace_entry(&self, e: &TraceEntry) -> PyResult<Bound<'py, PyDict>> {
+    pub fn trace_entry(&self, e: &TraceEntry) -> PyResult<Bound<'py, PyDict>> {
         let d = self.dict();
         match e {
             TraceEntry::Parameter { program, name, region, value, from, source } => {
@@ -327,6 +238,128 @@ impl<'py> Out<'py> {
         }
         d.set_item(intern!(self.py, "top_changes"), top)?;
         Ok(d)
+    }
+}
+
+/// An assessment's dict built from the core's rendering events ([`Decision::emit`]): the
+/// keys, their order and their omissions those of its JSON (`jiuzhu evaluate`), money as
+/// `Decimal`, a script's decimal-looking texts as `Decimal`s too.
+pub struct PySink<'a, 'py> {
+    out: &'a Out<'py>,
+    /// The open dicts and lists, innermost last, with the key of a dict's next value.
+    open: Vec<(Container<'py>, Option<Bound<'py, PyString>>)>,
+    done: Option<Bound<'py, PyAny>>,
+    error: Option<PyErr>,
+}
+
+enum Container<'py> {
+    Dict(Bound<'py, PyDict>),
+    List(Bound<'py, PyList>),
+}
+
+impl<'a, 'py> PySink<'a, 'py> {
+    /// The assessment of `d` as a dict.
+    pub fn assessment(out: &'a Out<'py>, d: &Decision<'_>) -> PyResult<Bound<'py, PyAny>> {
+        let mut sink = PySink { out, open: Vec::with_capacity(8), done: None, error: None };
+        d.emit(&mut sink);
+        match (sink.error, sink.done) {
+            (Some(e), _) => Err(e),
+            (None, Some(v)) => Ok(v),
+            (None, None) => Err(pyo3::exceptions::PyRuntimeError::new_err("the assessment was not written")),
+        }
+    }
+
+    /// Puts a value where it goes: under the pending key of the innermost dict, at the
+    /// end of the innermost list, or as the result.
+    fn put(&mut self, v: PyResult<Bound<'py, PyAny>>) {
+        if self.error.is_some() {
+            return;
+        }
+        let placed = v.and_then(|v| match self.open.last_mut() {
+            None => {
+                self.done = Some(v);
+                Ok(())
+            }
+            Some((Container::Dict(d), key)) => match key.take() {
+                Some(k) => d.set_item(k, v),
+                None => Err(pyo3::exceptions::PyRuntimeError::new_err("a value without its key")),
+            },
+            Some((Container::List(l), _)) => l.append(v),
+        });
+        if let Err(e) = placed {
+            self.error = Some(e);
+        }
+    }
+
+    fn set_key(&mut self, k: Bound<'py, PyString>) {
+        if let Some((_, key)) = self.open.last_mut() {
+            *key = Some(k);
+        }
+    }
+}
+
+impl Sink for PySink<'_, '_> {
+    fn open_map(&mut self) {
+        let d = PyDict::new(self.out.py);
+        self.put(Ok(d.clone().into_any()));
+        self.open.push((Container::Dict(d), None));
+    }
+    fn close_map(&mut self) {
+        self.open.pop();
+    }
+    fn open_list(&mut self) {
+        let l = PyList::empty(self.out.py);
+        self.put(Ok(l.clone().into_any()));
+        self.open.push((Container::List(l), None));
+    }
+    fn close_list(&mut self) {
+        self.open.pop();
+    }
+    fn key(&mut self, k: &'static str) {
+        // The shape's keys, found by their address (no hashing of the text).
+        let at = (k.as_ptr() as usize, k.len());
+        let found = self.out.keys.borrow().get(&at).cloned();
+        let k = match found {
+            Some(s) => s,
+            None => {
+                let s = self.out.text(k);
+                self.out.keys.borrow_mut().insert(at, s.clone());
+                s
+            }
+        };
+        self.set_key(k);
+    }
+    fn data_key(&mut self, k: &str) {
+        let k = self.out.text(k);
+        self.set_key(k);
+    }
+    fn text(&mut self, s: &str, kind: Text) {
+        let v = match kind {
+            Text::Word => Ok(self.out.text(s).into_any()),
+            Text::Unique => Ok(PyString::new(self.out.py, s).into_any()),
+            Text::Free => self.out.string(s),
+        };
+        self.put(v);
+    }
+    fn money(&mut self, d: Decimal) {
+        let v = self.out.money(&Money(d));
+        self.put(v);
+    }
+    fn int(&mut self, i: i64) {
+        let v = i.into_pyobject(self.out.py).map(|x| x.into_any());
+        self.put(Ok(v.unwrap_or_else(|never| match never {})));
+    }
+    fn bool(&mut self, b: bool) {
+        let v = b.into_pyobject(self.out.py).map(|x| x.to_owned().into_any());
+        self.put(Ok(v.unwrap_or_else(|never| match never {})));
+    }
+    fn null(&mut self) {
+        self.put(Ok(self.out.py.None().into_bound(self.out.py)));
+    }
+    fn trace(&mut self, trace: &[TraceEntry]) {
+        let list = PyList::empty(self.out.py);
+        let filled = trace.iter().try_for_each(|e| list.append(self.out.trace_entry(e)?));
+        self.put(filled.map(|()| list.into_any()));
     }
 }
 

@@ -158,6 +158,13 @@ enum Part {
     Hole(String),
 }
 
+impl Template {
+    /// Whether the template has no placeholder (its message is the same every time).
+    pub fn is_fixed(&self) -> bool {
+        self.parts.iter().all(|p| matches!(p, Part::Text(_)))
+    }
+}
+
 impl Templates {
     pub fn new(catalog: &Catalog, languages: &[String]) -> Templates {
         let mut by_code: HashMap<String, Vec<Option<Template>>, Fnv> = HashMap::default();

@@ -65,9 +65,10 @@ pub trait Sink {
 /// What a text is, for sinks that treat texts differently (the JSON sink does not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Text {
-    /// A word of the output's vocabulary, likely to repeat (a status, a code, a basis, a region).
+    /// A word of the output's vocabulary, likely to repeat (a status, a code, a basis, a
+    /// region, a message without figures).
     Word,
-    /// A text of this household alone (its id, a message).
+    /// A text of this household alone (its id, a message with its figures).
     Unique,
     /// A text value a script reported (in `values`, `members`, `details`): in Python, a
     /// decimal-looking one becomes a `Decimal`, as every decimal a script reports.
@@ -254,7 +255,7 @@ impl Decision<'_> {
                 sink.key("message");
                 message.clear();
                 self.message_into(&mut message, r, entry);
-                sink.text(&message, Text::Unique);
+                sink.text(&message, if entry.is_none_or(Template::is_fixed) { Text::Word } else { Text::Unique });
                 sink.key("basis");
                 sink.text(basis(r, entry), Text::Word);
                 sink.key("values");
