@@ -274,7 +274,9 @@ impl<R: BufRead> LineReader<R> {
                 break;
             }
             started = true;
-            let (take, consume, end) = match available.iter().position(|&b| b == b'\n') {
+            // memchr: a line is a kilobyte or two, and the reader thread of a batch
+            // scans every byte of the input while the workers evaluate.
+            let (take, consume, end) = match memchr::memchr(b'\n', available) {
                 Some(i) => (i, i + 1, true),
                 None => (available.len(), available.len(), false),
             };
@@ -283,6 +285,9 @@ impl<R: BufRead> LineReader<R> {
                     too_long = true;
                     buf = Vec::new();
                 } else {
+                    if buf.is_empty() {
+                        buf.reserve_exact(take);
+                    }
                     buf.extend_from_slice(&available[..take]);
                 }
             }

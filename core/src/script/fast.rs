@@ -47,6 +47,10 @@ enum Op {
 }
 
 impl Op {
+    fn is_comparison(self) -> bool {
+        matches!(self, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge)
+    }
+
     fn from_name(name: &str) -> Option<Op> {
         Some(match name {
             "+" => Op::Add,
@@ -109,6 +113,8 @@ enum E {
     ConstArray(Vec<Val>),
     ConstMap(Val),
     Local(usize),
+    /// `variable.property`: the commonest read of rules (`member.age`).
+    Prop(usize, Key),
     Chain(Box<E>, Vec<Access>),
     Array(Vec<E>),
     /// Entries in evaluation order, each with its position among `keys` (all keys,
@@ -118,6 +124,9 @@ enum E {
     Or(Vec<E>),
     Coalesce(Vec<E>),
     Bin(Op, Box<E>, Box<E>),
+    /// A binary operator on two operands that are plain reads ([`E::is_read`]): both are
+    /// borrowed where they are, without copying them out first.
+    BinRead(Op, Box<E>, Box<E>),
     Not(Box<E>),
     Neg(Box<E>),
     Plus(Box<E>),
@@ -127,6 +136,14 @@ enum E {
     /// `param("name")` with a literal name.
     Param(Key),
     Block(Block),
+}
+
+impl E {
+    /// A read without any effect whose value can be borrowed: a constant, a variable or
+    /// a variable's property.
+    fn is_read(&self) -> bool {
+        matches!(self, E::Const(_) | E::Local(_) | E::Prop(..))
+    }
 }
 
 #[derive(Debug)]
@@ -356,8 +373,14 @@ impl Compiler {
             Expr::Stmt(b) => E::Block(self.block(b)?),
             Expr::FnCall(f, _) => self.call(f)?,
             Expr::Dot(..) | Expr::Index(..) => {
-                let (root, accesses) = self.chain(e)?;
-                E::Chain(Box::new(root), accesses)
+                let (root, mut accesses) = self.chain(e)?;
+                match (&root, accesses.as_slice()) {
+                    (E::Local(slot), [Access::Prop(_)]) => {
+                        let Some(Access::Prop(key)) = accesses.pop() else { unreachable!() };
+                        E::Prop(*slot, key)
+                    }
+                    _ => E::Chain(Box::new(root), accesses),
+                }
             }
             Expr::And(list, _) => E::And(list.iter().map(|x| self.expr(x)).collect::<Result<_, _>>()?),
             Expr::Or(list, _) => E::Or(list.iter().map(|x| self.expr(x)).collect::<Result<_, _>>()?),
@@ -428,6 +451,9 @@ impl Compiler {
             if let Some(op) = Op::from_name(name) {
                 let rhs = Box::new(args.pop().expect("rhs"));
                 let lhs = Box::new(args.pop().expect("lhs"));
+                if lhs.is_read() && rhs.is_read() {
+                    return Ok(E::BinRead(op, lhs, rhs));
+                }
                 return Ok(E::Bin(op, lhs, rhs));
             }
         }
@@ -588,7 +614,13 @@ impl<'s> Run<'s> {
         self.tick()?;
         Ok(match s {
             S::Let(slot, e) => {
-                self.slots[*slot] = self.expr(e)?;
+                let v = if e.is_read() {
+                    self.tick()?;
+                    self.read(e)?.clone()
+                } else {
+                    self.expr(e)?
+                };
+                self.slots[*slot] = v;
                 Flow::Normal(Val::Unit)
             }
             S::Assign(place, e) => {
@@ -731,10 +763,54 @@ impl<'s> Run<'s> {
         Ok(target)
     }
 
-    fn boolean(&mut self, e: &E) -> R<bool> {
-        match self.expr(e)? {
-            Val::Bool(b) => Ok(b),
+    /// The value of a plain read ([`E::is_read`]), borrowed.
+    #[inline]
+    fn read<'v>(&'v self, e: &'v E) -> R<&'v Val> {
+        match e {
+            E::Const(v) => Ok(v),
+            E::Local(slot) => Ok(&self.slots[*slot]),
+            E::Prop(slot, key) => get_prop(&self.slots[*slot], key),
             _ => Err(Bail),
+        }
+    }
+
+    /// A condition (`if`, `while`, `&&`, `||`, `!`). Comparisons of plain reads, and the
+    /// logic over them, are decided here without making a value.
+    fn boolean(&mut self, e: &E) -> R<bool> {
+        match e {
+            E::BinRead(op, a, b) if op.is_comparison() => {
+                self.ops += 3;
+                if self.ops > self.max_ops {
+                    return Err(Bail);
+                }
+                compare(*op, self.read(a)?, self.read(b)?)
+            }
+            E::And(list) => {
+                self.tick()?;
+                for x in list {
+                    if !self.boolean(x)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            E::Or(list) => {
+                self.tick()?;
+                for x in list {
+                    if self.boolean(x)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            E::Not(a) => {
+                self.tick()?;
+                Ok(!self.boolean(a)?)
+            }
+            _ => match self.expr(e)? {
+                Val::Bool(b) => Ok(b),
+                _ => Err(Bail),
+            },
         }
     }
 
@@ -755,6 +831,7 @@ impl<'s> Run<'s> {
                 m
             }
             E::Local(slot) => self.slots[*slot].clone(),
+            E::Prop(slot, key) => get_prop(&self.slots[*slot], key)?.clone(),
             E::Chain(root, accesses) => {
                 // As Rhai: the index values first, then the root.
                 let mut keys = Vec::new();
@@ -828,6 +905,17 @@ impl<'s> Run<'s> {
                 let x = self.expr(a)?;
                 let y = self.expr(b)?;
                 let v = binary(*op, &x, &y)?;
+                if let Val::Str(s) = &v {
+                    if s.len() > self.max_bytes {
+                        return Err(Bail);
+                    }
+                }
+                v
+            }
+            E::BinRead(op, a, b) => {
+                // the two reads count as the operations they are
+                self.ops += 2;
+                let v = binary(*op, self.read(a)?, self.read(b)?)?;
                 if let Val::Str(s) = &v {
                     if s.len() > self.max_bytes {
                         return Err(Bail);
@@ -1003,6 +1091,35 @@ fn weight(v: &Val) -> (usize, usize) {
 
 fn is_numeric(v: &Val) -> bool {
     matches!(v, Val::Int(_) | Val::Dec(_))
+}
+
+/// A comparison, as [`binary`] gives it, without making the `Val::Bool`: the common
+/// cases first (two integers, two decimals, two strings).
+#[inline]
+fn compare(op: Op, x: &Val, y: &Val) -> R<bool> {
+    use std::cmp::Ordering;
+    let o = match (x, y) {
+        (Val::Int(a), Val::Int(b)) => a.cmp(b),
+        (Val::Dec(a), Val::Dec(b)) => a.cmp(b),
+        (Val::Str(a), Val::Str(b)) if matches!(op, Op::Eq | Op::Ne) => {
+            return Ok((a == b) == (op == Op::Eq));
+        }
+        _ => {
+            return match binary(op, x, y)? {
+                Val::Bool(b) => Ok(b),
+                _ => Err(Bail),
+            }
+        }
+    };
+    Ok(match op {
+        Op::Eq => o == Ordering::Equal,
+        Op::Ne => o != Ordering::Equal,
+        Op::Lt => o == Ordering::Less,
+        Op::Le => o != Ordering::Greater,
+        Op::Gt => o == Ordering::Greater,
+        Op::Ge => o != Ordering::Less,
+        _ => return Err(Bail),
+    })
 }
 
 /// A binary operator as Rhai's built-in operators compute it.
