@@ -47,6 +47,21 @@ enum Op {
 }
 
 impl Op {
+    /// Whether a comparison holds for operands ordered `o`; `None` for arithmetic.
+    #[inline]
+    fn holds(self, o: std::cmp::Ordering) -> Option<bool> {
+        use std::cmp::Ordering::*;
+        Some(match self {
+            Op::Eq => o == Equal,
+            Op::Ne => o != Equal,
+            Op::Lt => o == Less,
+            Op::Le => o != Greater,
+            Op::Gt => o == Greater,
+            Op::Ge => o != Less,
+            _ => return None,
+        })
+    }
+
     fn is_comparison(self) -> bool {
         matches!(self, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge)
     }
@@ -1097,7 +1112,6 @@ fn is_numeric(v: &Val) -> bool {
 /// cases first (two integers, two decimals, two strings).
 #[inline]
 fn compare(op: Op, x: &Val, y: &Val) -> R<bool> {
-    use std::cmp::Ordering;
     let o = match (x, y) {
         (Val::Int(a), Val::Int(b)) => a.cmp(b),
         (Val::Dec(a), Val::Dec(b)) => a.cmp(b),
@@ -1111,30 +1125,14 @@ fn compare(op: Op, x: &Val, y: &Val) -> R<bool> {
             }
         }
     };
-    Ok(match op {
-        Op::Eq => o == Ordering::Equal,
-        Op::Ne => o != Ordering::Equal,
-        Op::Lt => o == Ordering::Less,
-        Op::Le => o != Ordering::Greater,
-        Op::Gt => o == Ordering::Greater,
-        Op::Ge => o != Ordering::Less,
-        _ => return Err(Bail),
-    })
+    op.holds(o).ok_or(Bail)
 }
 
 /// A binary operator as Rhai's built-in operators compute it.
 fn binary(op: Op, x: &Val, y: &Val) -> R<Val> {
     use std::cmp::Ordering;
     fn cmp(op: Op, o: Ordering) -> Val {
-        Val::Bool(match op {
-            Op::Eq => o == Ordering::Equal,
-            Op::Ne => o != Ordering::Equal,
-            Op::Lt => o == Ordering::Less,
-            Op::Le => o != Ordering::Greater,
-            Op::Gt => o == Ordering::Greater,
-            Op::Ge => o != Ordering::Less,
-            _ => unreachable!("not a comparison"),
-        })
+        Val::Bool(op.holds(o).expect("a comparison"))
     }
     let is_cmp = matches!(op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge);
     Ok(match (x, y) {
