@@ -70,7 +70,9 @@ def test_any_iterable_and_empty(engine, population):
 
 def test_the_gil_is_released_while_rust_evaluates(engine, population):
     """Another Python thread keeps running while evaluate_many works."""
-    households = population * 5  # 1000 households: long enough to observe
+    # 5,000 households: long enough to observe (1,000 took under 50 ms once the engine
+    # got faster, too short for the ticker to be measured reliably)
+    households = population * 25
     ticks = []
     done = threading.Event()
 
