@@ -531,7 +531,7 @@ impl Engine {
                 t.push(TraceEntry::Result {
                     program: p.id.clone(),
                     status: outcome.status.as_str(),
-                    category: outcome.category.clone(),
+                    category: outcome.category.as_deref().map(str::to_string),
                     amount: Money(outcome.amount),
                 });
             }

@@ -150,18 +150,21 @@ pub(crate) struct Templates {
 pub(crate) struct Template {
     parts: Vec<Part>,
     pub basis: String,
+    /// `basis` as a JSON string, quotes included.
+    pub basis_json: Box<[u8]>,
 }
 
 #[derive(Debug)]
 enum Part {
-    Text(String),
+    /// Literal text, and the same escaped for the inside of a JSON string.
+    Text(String, Box<[u8]>),
     Hole(String),
 }
 
 impl Template {
     /// Whether the template has no placeholder (its message is the same every time).
     pub fn is_fixed(&self) -> bool {
-        self.parts.iter().all(|p| matches!(p, Part::Text(_)))
+        self.parts.iter().all(|p| matches!(p, Part::Text(..)))
     }
 }
 
@@ -171,7 +174,9 @@ impl Templates {
         for (i, lang) in languages.iter().enumerate() {
             for (code, entry) in catalog.by_lang.get(lang).into_iter().flatten() {
                 let slots = by_code.entry(code.clone()).or_insert_with(|| (0..languages.len()).map(|_| None).collect());
-                slots[i] = Some(Template { parts: split(&entry.message), basis: entry.basis.clone() });
+                let mut basis_json = Vec::new();
+                crate::json::write_str(&mut basis_json, &entry.basis);
+                slots[i] = Some(Template { parts: split(&entry.message), basis: entry.basis.clone(), basis_json: basis_json.into() });
             }
         }
         let words = languages
@@ -189,31 +194,94 @@ impl Templates {
 
     /// Fills `t` (see [`render_into`]) in language number `lang` (named `lang_name`).
     pub fn render_into<'a>(&self, out: &mut String, t: &Template, lang: usize, lang_name: &str, value: impl Fn(&str) -> Option<Fill<'a>>) {
+        self.fill(out, t, lang, lang_name, value)
+    }
+
+    /// [`Templates::render_into`] as a JSON string (quotes included) appended to `out`:
+    /// the literal parts were escaped once, when the pack loaded; only the figures and
+    /// words filled in are escaped here.
+    pub fn render_json_into<'a>(&self, out: &mut Vec<u8>, t: &Template, lang: usize, lang_name: &str, value: impl Fn(&str) -> Option<Fill<'a>>) {
+        out.push(b'"');
+        self.fill(&mut JsonText(out), t, lang, lang_name, value);
+        out.push(b'"');
+    }
+
+    fn fill<'a>(&self, out: &mut impl MessageOut, t: &Template, lang: usize, lang_name: &str, value: impl Fn(&str) -> Option<Fill<'a>>) {
         let words = self.words.get(lang);
         let word = |t: &str| -> String { words.and_then(|w| w.get(t)).cloned().unwrap_or_else(|| t.to_string()) };
         for part in &t.parts {
             match part {
-                Part::Text(text) => out.push_str(text),
+                Part::Text(text, json) => out.literal(text, json),
                 Part::Hole(name) => match value(name) {
-                    Some(Fill::Decimal(d)) => write2(out, d, true),
-                    Some(Fill::Int(i)) => {
-                        use std::fmt::Write;
-                        let _ = write!(out, "{i}");
-                    }
-                    Some(Fill::Text(t)) => out.push_str(words.and_then(|w| w.get(t.as_ref())).map_or(t.as_ref(), String::as_str)),
-                    Some(Fill::Bool(b)) => out.push_str(if b { "true" } else { "false" }),
+                    Some(Fill::Decimal(d)) => out.decimal(d),
+                    Some(Fill::Int(i)) => out.int(i),
+                    Some(Fill::Text(t)) => out.piece(words.and_then(|w| w.get(t.as_ref())).map_or(t.as_ref(), String::as_str)),
+                    Some(Fill::Bool(b)) => out.piece(if b { "true" } else { "false" }),
                     Some(Fill::List(l)) => {
                         let items: Vec<String> = l.iter().map(|x| word(x)).collect();
-                        out.push_str(&items.join(if lang_name == "zh" { "、" } else { ", " }))
+                        out.piece(&items.join(if lang_name == "zh" { "、" } else { ", " }))
                     }
                     None => {
-                        out.push('{');
-                        out.push_str(name);
-                        out.push('}');
+                        out.piece("{");
+                        out.piece(name);
+                        out.piece("}");
                     }
                 },
             }
         }
+    }
+}
+
+/// Where a message is filled: plain text, or the inside of a JSON string.
+trait MessageOut {
+    /// A literal part of the template, as text and as escaped JSON.
+    fn literal(&mut self, text: &str, json: &[u8]);
+    /// A filled-in text.
+    fn piece(&mut self, s: &str);
+    /// A figure, grouped with two places.
+    fn decimal(&mut self, d: Decimal);
+    fn int(&mut self, i: i64);
+}
+
+impl MessageOut for String {
+    fn literal(&mut self, text: &str, _: &[u8]) {
+        self.push_str(text);
+    }
+    fn piece(&mut self, s: &str) {
+        self.push_str(s);
+    }
+    fn decimal(&mut self, d: Decimal) {
+        write2(self, d, true);
+    }
+    fn int(&mut self, i: i64) {
+        use std::fmt::Write;
+        let _ = write!(self, "{i}");
+    }
+}
+
+/// The inside of a JSON string being written.
+struct JsonText<'o>(&'o mut Vec<u8>);
+
+impl MessageOut for JsonText<'_> {
+    fn literal(&mut self, _: &str, json: &[u8]) {
+        self.0.extend_from_slice(json);
+    }
+    fn piece(&mut self, s: &str) {
+        crate::json::write_escaped(self.0, s);
+    }
+    fn decimal(&mut self, d: Decimal) {
+        // Digits, `,`, `.` and `-`: nothing to escape.
+        write2(self, d, true);
+    }
+    fn int(&mut self, i: i64) {
+        crate::json::write_int(self.0, i);
+    }
+}
+
+impl std::fmt::Write for JsonText<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
     }
 }
 
@@ -226,15 +294,21 @@ fn split(template: &str) -> Vec<Part> {
         let after = &rest[start + 1..];
         let Some(end) = after.find('}') else { break };
         if start > 0 {
-            parts.push(Part::Text(rest[..start].to_string()));
+            parts.push(text_part(&rest[..start]));
         }
         parts.push(Part::Hole(after[..end].to_string()));
         rest = &after[end + 1..];
     }
     if !rest.is_empty() {
-        parts.push(Part::Text(rest.to_string()));
+        parts.push(text_part(rest));
     }
     parts
+}
+
+fn text_part(text: &str) -> Part {
+    let mut json = Vec::new();
+    crate::json::write_escaped(&mut json, text);
+    Part::Text(text.to_string(), json.into())
 }
 
 /// FNV-1a: the tables hashed are the pack's (codes and words), fixed once loaded; only

@@ -60,6 +60,12 @@ pub trait Sink {
     fn null(&mut self);
     /// The audit trace (only when asked for), as a list.
     fn trace(&mut self, trace: &[TraceEntry]);
+    /// For a sink that writes JSON text: the buffer to append the next value to, already
+    /// separated from the one before (texts whose JSON form is ready are copied in).
+    /// `None` (the default): every value comes as an event.
+    fn json_value(&mut self) -> Option<&mut Vec<u8>> {
+        None
+    }
 }
 
 /// What a text is, for sinks that treat texts differently (the JSON sink does not).
@@ -127,12 +133,12 @@ impl Decision<'_> {
                 let mut message = String::new();
                 self.message_into(&mut message, r, entry);
                 let values = r.values.iter().map(|(k, v)| (k.as_str().to_string(), v.to_json())).collect();
-                Reason { code: r.code.clone(), message, basis: basis(r, entry).to_string(), values }
+                Reason { code: r.code.to_string(), message, basis: basis(r, entry).to_string(), values }
             })
             .collect();
         ProgramResult {
             status: o.status.as_str(),
-            category: o.category.clone(),
+            category: o.category.as_deref().map(str::to_string),
             amount: Money(o.amount),
             period: o.period.as_str(),
             members: member_order(&self.h, o).map(|(id, v)| (id.to_string(), v.to_json())).collect(),
@@ -253,11 +259,21 @@ impl Decision<'_> {
                 sink.key("code");
                 sink.text(&r.code, Text::Word);
                 sink.key("message");
-                message.clear();
-                self.message_into(&mut message, r, entry);
-                sink.text(&message, if entry.is_none_or(Template::is_fixed) { Text::Word } else { Text::Unique });
+                match (entry, sink.json_value()) {
+                    (Some(t), Some(out)) => {
+                        pack.templates.render_json_into(out, t, self.lang_index, self.lang, |name| fill(r.values.get(name)))
+                    }
+                    _ => {
+                        message.clear();
+                        self.message_into(&mut message, r, entry);
+                        sink.text(&message, if entry.is_none_or(Template::is_fixed) { Text::Word } else { Text::Unique });
+                    }
+                }
                 sink.key("basis");
-                sink.text(basis(r, entry), Text::Word);
+                match (r.basis.is_none().then_some(entry).flatten(), sink.json_value()) {
+                    (Some(t), Some(out)) => out.extend_from_slice(&t.basis_json),
+                    _ => sink.text(basis(r, entry), Text::Word),
+                }
                 sink.key("values");
                 emit_map(sink, r.values.iter().map(|(k, v)| (k.as_str(), v)));
                 sink.close_map();
@@ -360,6 +376,10 @@ impl Sink for JsonSink<'_> {
         self.item();
         serde_json::to_writer(&mut *self.out, trace).expect("a trace always serializes");
     }
+    fn json_value(&mut self) -> Option<&mut Vec<u8>> {
+        self.item();
+        Some(self.out)
+    }
 }
 
 /// A reason's legal basis: the script's own, else the catalog's, else empty.
@@ -374,10 +394,10 @@ fn member_order<'o>(h: &'o Household, o: &'o Outcome) -> impl Iterator<Item = (&
         if h.members[..i].iter().any(|x| x.id == m.id) {
             return None;
         }
-        o.members.iter().find(|(id, _)| *id == m.id).map(|(id, v)| (id.as_str(), v))
+        o.members.iter().find(|(id, _)| id.as_str() == m.id).map(|(id, v)| (id.as_str(), v))
     });
     let others = o.members.iter().enumerate().filter_map(move |(i, (id, v))| {
-        let seen = h.members.iter().any(|m| m.id == *id) || o.members[..i].iter().any(|(x, _)| x == id);
+        let seen = h.members.iter().any(|m| m.id == id.as_str()) || o.members[..i].iter().any(|(x, _)| x == id);
         (!seen).then_some((id.as_str(), v))
     });
     known.chain(others)

@@ -155,36 +155,35 @@ impl Period {
 /// A reason as the script gave it, before its message is rendered.
 #[derive(Debug, Clone)]
 pub struct RawReason {
-    pub code: String,
+    pub code: Str,
     pub values: ValMap,
-    pub basis: Option<String>,
+    pub basis: Option<Str>,
 }
 
 /// What a program decided, read from the script's return value.
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub status: Status,
-    pub category: Option<String>,
+    pub category: Option<Str>,
     /// Rounded to cents.
     pub amount: Decimal,
     pub period: Period,
     pub reasons: Vec<RawReason>,
     /// member id → breakdown, in the order the script gave (re-ordered by the engine).
-    pub members: Vec<(String, Val)>,
+    pub members: Vec<(Str, Val)>,
     pub details: ValMap,
 }
 
 impl Outcome {
     /// The value later programs see in `results.<id>`.
     pub fn to_val(&self) -> Val {
-        let members = self.members.iter().map(|(k, v)| (Str::new(k), v.clone())).collect::<Vec<_>>();
-        let mut members_map = ValMap::with_capacity(members.len());
-        for (k, v) in members {
-            members_map.insert(k, v);
+        let mut members_map = ValMap::with_capacity(self.members.len());
+        for (k, v) in &self.members {
+            members_map.insert(k.clone(), v.clone());
         }
         Val::map(ValMap::from_sorted(vec![
             (Str::Static("amount"), Val::Dec(self.amount)),
-            (Str::Static("category"), self.category.as_deref().map(Val::string).unwrap_or(Val::Unit)),
+            (Str::Static("category"), self.category.clone().map(Val::Str).unwrap_or(Val::Unit)),
             (Str::Static("details"), Val::map(self.details.clone())),
             (Str::Static("members"), Val::map(members_map)),
             (Str::Static("period"), Val::str(self.period.as_str())),
@@ -223,10 +222,10 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
         slots[i] = Some(v);
     }
     let [status, period, category, amount, reasons, members, details] = slots;
-    let text = |v: Option<Val>, key: &str| -> Result<Option<String>, String> {
+    let text = |v: Option<Val>, key: &str| -> Result<Option<Str>, String> {
         match v {
             None | Some(Val::Unit) => Ok(None),
-            Some(Val::Str(s)) => Ok(Some(s.as_str().to_string())),
+            Some(Val::Str(s)) => Ok(Some(s)),
             Some(x) => Err(format!("`{key}` must be a string, found {}", x.type_name())),
         }
     };
@@ -269,7 +268,7 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
         None | Some(Val::Unit) => Vec::new(),
         Some(Val::Map(map)) => {
             let map = Arc::unwrap_or_clone(map);
-            map.into_entries().into_iter().map(|(k, v)| (k.as_str().to_string(), v)).collect()
+            map.into_entries()
         }
         Some(x) => return Err(format!("`members` must be a map of member id to values, found {}", x.type_name())),
     };
@@ -289,7 +288,7 @@ fn read_reason(r: Val) -> Result<RawReason, String> {
     let Val::Map(m) = r else { return Err(format!("a reason must be made with reason(code, values), found {t}")) };
     let mut m = Arc::unwrap_or_clone(m);
     let code = match m.remove("code") {
-        Some(Val::Str(s)) => s.as_str().to_string(),
+        Some(Val::Str(s)) => s,
         _ => return Err("a reason has no string `code`".into()),
     };
     let values = match m.remove("values") {
@@ -298,7 +297,7 @@ fn read_reason(r: Val) -> Result<RawReason, String> {
         Some(_) => return Err("a reason's `values` must be a map".into()),
     };
     let basis = match m.remove("basis") {
-        Some(Val::Str(s)) => Some(s.as_str().to_string()),
+        Some(Val::Str(s)) => Some(s),
         _ => None,
     };
     Ok(RawReason { code, values, basis })
