@@ -972,18 +972,25 @@ impl<'s> Run<'s> {
     }
 
     fn call(&mut self, f: &Builtin, args: &[E]) -> R<Val> {
-        let mut vals = Vec::with_capacity(args.len());
-        for a in args {
-            vals.push(self.expr(a)?);
+        // Builtins take one or two arguments (the compiler checked): kept on the stack.
+        let mut held = [Val::Unit, Val::Unit];
+        if args.len() > held.len() {
+            return Err(Bail);
         }
-        Ok(match (f, vals.as_slice()) {
+        for (slot, a) in held.iter_mut().zip(args) {
+            *slot = self.expr(a)?;
+        }
+        let vals = &mut held[..args.len()];
+        Ok(match (f, &*vals) {
             (Builtin::Param, [Val::Str(name)]) => self.session.param_val(name).map_err(|_| Bail)?,
             (Builtin::Round2, [Val::Dec(d)]) => Val::Dec(round2(*d)),
             (Builtin::Round2, [Val::Int(i)]) => Val::Dec(Decimal::from(*i).round_dp(2)),
             (Builtin::Reason, [Val::Str(_)]) | (Builtin::Reason, [Val::Str(_), Val::Map(_)]) => {
-                let mut it = vals.into_iter();
-                let code = it.next().unwrap_or_default();
-                let values = it.next().unwrap_or_else(|| Val::map(ValMap::default()));
+                let code = std::mem::take(&mut vals[0]);
+                let values = match vals.get_mut(1) {
+                    Some(v) => std::mem::take(v),
+                    None => Val::map(ValMap::default()),
+                };
                 self.grow(&values)?;
                 self.grow(&code)?;
                 Val::map(ValMap::from_sorted(vec![(Str::Static("code"), code), (Str::Static("values"), values)]))
