@@ -438,8 +438,18 @@ impl Engine {
         let res = self.resolutions.get(&pack.store, &self.overrides, &h.region, as_of, h.area);
         let new_session = || Session::new(pack.store.clone(), self.overrides.clone(), res.clone(), opts.trace);
         let mut session = new_session();
-        let derive_params = derive_params(&mut session)?;
-        let derived = household::derive(&h, as_of, &derive_params);
+        let traced_params;
+        let derive_params = if opts.trace {
+            traced_params = derive_params(&mut session)?;
+            &traced_params
+        } else {
+            // The same for every household of this place and day.
+            match res.derive.get_or_init(|| derive_params(&mut new_session())) {
+                Ok(p) => p,
+                Err(e) => return Err(e.clone()),
+            }
+        };
+        let derived = household::derive(&h, as_of, derive_params);
 
         let (outcomes, session) = match self.run_programs(&h, &derived, session, self.mode != Mode::Interpreted) {
             (Ok(o), s) => (o, s),
@@ -448,7 +458,9 @@ impl Engine {
             (Err(Stop::Bail), _) => {
                 // Start again, interpreted, so that the trace is Rhai's alone.
                 let mut session = new_session();
-                self::derive_params(&mut session)?;
+                if opts.trace {
+                    self::derive_params(&mut session)?;
+                }
                 match self.run_programs(&h, &derived, session, false) {
                     (Ok(o), s) => (o, s),
                     (Err(Stop::Error(e)), _) => return Err(e),

@@ -8,7 +8,7 @@
 use crate::assessment::TraceEntry;
 use crate::date::{format_date, Date};
 use crate::error::Error;
-use crate::household::Area;
+use crate::household::{Area, DeriveParams};
 use crate::params::{lookup, Overrides, ParamStore, ParamValue, Resolved};
 use super::value::Val;
 use rhai::{Dynamic, EvalAltResult};
@@ -26,6 +26,9 @@ pub struct Resolution {
     area: Area,
     /// Sorted by name.
     entries: Vec<(String, Result<(Resolved, Val), Error>)>,
+    /// The parameters of the derived figures (policy.md §0), made by the first household
+    /// evaluated without a trace (a traced one reads them itself, to record them).
+    pub derive: std::sync::OnceLock<Result<DeriveParams, Error>>,
 }
 
 impl Resolution {
@@ -43,7 +46,7 @@ impl Resolution {
             })
             .collect();
         entries.sort_by(|a: &(String, _), b| a.0.cmp(&b.0));
-        Resolution { chain, as_of, area, entries }
+        Resolution { chain, as_of, area, entries, derive: Default::default() }
     }
 
     /// The entry of `name`; `hint` remembers where the last search found it (the same
