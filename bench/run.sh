@@ -3,13 +3,16 @@
 #
 #   bash bench/run.sh            # 10k and 100k households (about 2 minutes after the build)
 #   bash bench/run.sh --full     # adds 1M households (2 threads only; several more minutes)
-#   bash bench/run.sh --no-build # reuse target/release binaries
+#   bash bench/run.sh --no-build # reuse target/release binaries (and target/pgo/jiuzhu)
+#   bash bench/run.sh --no-pgo   # skip the profile-guided build and its rows
 #
 # What it does:
-#   1. builds `jiuzhu` (release) and the native ceiling (bench/native, its own crate);
+#   1. builds `jiuzhu` (release), `jiuzhu` with profile-guided optimisation
+#      (scripts/build-pgo.sh: target/pgo/jiuzhu) and the native ceiling (bench/native);
 #   2. writes synthetic populations with `jiuzhu synth N --seed 42` to bench/out/;
-#   3. times `jiuzhu batch` on each with /usr/bin/time -v, with 1 and 2 threads:
-#      households/s (N / wall time) and peak RSS;
+#   3. times `jiuzhu batch` on each with /usr/bin/time -v, with 1 and 2 threads, for the
+#      release and the PGO binary: households/s (N / wall time) and peak RSS (both
+#      binaries must write byte-identical output; checked on the 10k population);
 #   4. times `jiuzhu evaluate examples/household.json` (hyperfine if installed, else
 #      the mean of 20 runs of a shell loop);
 #   5. runs bench/native (agreement with the engine on 2,000 households, and µs per
@@ -27,12 +30,13 @@ ROOT=$PWD
 OUT=$ROOT/bench/out
 mkdir -p "$OUT"
 
-FULL=0 BUILD=1
+FULL=0 BUILD=1 PGO=1
 for a in "$@"; do
   case "$a" in
     --full) FULL=1 ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n 2,23p "$0"; exit 0 ;;
+    --no-pgo) PGO=0 ;;
+    -h|--help) sed -n 2,26p "$0"; exit 0 ;;
     *) echo "unknown argument $a" >&2; exit 2 ;;
   esac
 done
@@ -40,8 +44,19 @@ done
 if [ "$BUILD" = 1 ]; then
   cargo build --release -p jiuzhu-cli
   CARGO_TARGET_DIR=$ROOT/target cargo build --release --manifest-path bench/native/Cargo.toml
+  [ "$PGO" = 1 ] && bash scripts/build-pgo.sh
 fi
 JZ=$ROOT/target/release/jiuzhu
+JZ_PGO=$ROOT/target/pgo/jiuzhu
+if [ "$PGO" = 1 ] && [ ! -x "$JZ_PGO" ]; then
+  echo "no $JZ_PGO (run without --no-build, or scripts/build-pgo.sh): PGO rows skipped" >&2
+  PGO=0
+fi
+for b in "$JZ" $([ "$PGO" = 1 ] && echo "$JZ_PGO"); do
+  if [ -n "$(find "$ROOT/core/src" "$ROOT/cli/src" "$ROOT/rules" -newer "$b" -print -quit)" ]; then
+    echo "warning: $b is older than the sources (measuring a stale build)" >&2
+  fi
+done
 NATIVE=$ROOT/target/release/jiuzhu-native-bench
 
 echo "== machine"
@@ -62,10 +77,15 @@ for n in "${SIZES[@]}"; do
   fi
   threads_list=(1 2)
   [ "$n" -ge 1000000 ] && threads_list=(2)
+  builds=(release)
+  [ "$PGO" = 1 ] && builds+=(pgo)
+  for build in "${builds[@]}"; do
+  bin=$JZ
+  [ "$build" = pgo ] && bin=$JZ_PGO
   for t in "${threads_list[@]}"; do
-    echo "== batch $n households, $t thread(s)"
-    log=$OUT/time-$n-$t.txt
-    /usr/bin/time -v "$JZ" batch "$f" -o "$OUT/assessments-$n.jsonl" --threads "$t" 2>"$log" >/dev/null
+    echo "== batch $n households, $t thread(s), $build"
+    log=$OUT/time-$n-$t-$build.txt
+    /usr/bin/time -v "$bin" batch "$f" -o "$OUT/assessments-$n.jsonl" --threads "$t" 2>"$log" >/dev/null
     wall=$(grep 'Elapsed (wall clock)' "$log" | awk '{print $NF}')
     secs=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
     rss=$(grep 'Maximum resident set size' "$log" | awk '{print $NF}')
@@ -74,12 +94,21 @@ for n in "${SIZES[@]}"; do
     errors=$(grep -c '"errors"' "$OUT/assessments-$n.jsonl" || true)
     rate=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
     us=$(awk -v n="$n" -v s="$secs" -v t="$t" 'BEGIN { printf "%.1f", s * t / n * 1e6 }')
-    ROWS+=("$(printf '| batch | %9d | %d | %8.2f s | %8s /s | %6.1f µs | %6d MB | %s out, %s errors |' \
-      "$n" "$t" "$secs" "$rate" "$us" "$((rss / 1024))" "$lines" "$errors")")
+    ROWS+=("$(printf '| batch (%s) | %9d | %d | %8.2f s | %8s /s | %6.1f µs | %6d MB | %s out, %s errors |' \
+      "$build" "$n" "$t" "$secs" "$rate" "$us" "$((rss / 1024))" "$lines" "$errors")")
     echo "   ${ROWS[-1]}"
+    if [ "$n" = 10000 ] && [ "$t" = 1 ]; then
+      if [ "$build" = release ]; then
+        cp "$OUT/assessments-$n.jsonl" "$OUT/reference-$n.jsonl"
+      elif ! cmp -s "$OUT/assessments-$n.jsonl" "$OUT/reference-$n.jsonl"; then
+        echo "error: the PGO build's output differs from the release build's" >&2
+        exit 1
+      fi
+    fi
+  done
   done
 done
-rm -f "$OUT"/assessments-*.jsonl
+rm -f "$OUT"/assessments-*.jsonl "$OUT"/reference-*.jsonl
 
 echo "== evaluate examples/household.json (one process per run: load pack, evaluate, print)"
 if command -v hyperfine >/dev/null; then

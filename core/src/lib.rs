@@ -322,6 +322,15 @@ impl Engine {
         self.decide_read(std::borrow::Cow::Owned(h), opts)
     }
 
+    /// The decision on a validated household, borrowed: what [`Engine::evaluate_household`]
+    /// gives before rendering (the programs' outcomes; render them with
+    /// [`render::Decision::write_json`] or [`render::Decision::emit`]).
+    pub fn decide_household<'a>(&'a self, h: &'a Household, opts: &Options) -> Result<render::Decision<'a>> {
+        let as_of = self.settle_date(h.as_of.map(|d| d.0), opts)?;
+        self.check_region(&h.region)?;
+        self.decide(std::borrow::Cow::Borrowed(h), as_of, opts)
+    }
+
     /// Evaluates a household given as text or as a JSON value and appends the compact
     /// JSON of its assessment to `out`: the bytes of
     /// `evaluate_input(item, opts)?.to_json()`, faster (the assessment is written as it

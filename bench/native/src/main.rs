@@ -625,22 +625,44 @@ fn main() {
             black_box(engine.evaluate_str(black_box(l), &opts).expect("evaluates").to_json());
         }
     });
+    // The engine doing the native code's job: the five programs on a validated household,
+    // their outcomes not rendered (no messages, no JSON).
+    let t_decide = best_of(reps, || {
+        for h in &households {
+            black_box(engine.decide_household(black_box(h), &opts).expect("decides"));
+        }
+    });
+    // What `jiuzhu batch` does per line: JSON text in, the assessment's JSON text out.
+    let mut buf = Vec::with_capacity(8192);
+    let t_json = best_of(reps, || {
+        for l in &lines {
+            buf.clear();
+            engine.evaluate_json_into(black_box(l.as_str()), &opts, &mut buf).expect("evaluates");
+            black_box(&buf);
+        }
+    });
     let us = |t: f64| t / n as f64 * 1e6;
     println!("per household, one thread, {n} synthetic households (seed 42, as_of 2025-03-01), best of {reps}:");
     println!("  native (params resolved per household)  {:>9.2} µs", us(t_native));
     println!("  native (params cached)                  {:>9.2} µs", us(t_cached));
     println!("  engine evaluate_household               {:>9.2} µs", us(t_engine));
     println!("  engine JSON text -> JSON text           {:>9.2} µs", us(t_full));
+    println!("  engine decide (programs, not rendered)  {:>9.2} µs", us(t_decide));
+    println!("  engine JSON -> JSON as batch writes it  {:>9.2} µs", us(t_json));
     println!("ratio engine evaluate_household / native          {:>7.1}x", t_engine / t_native);
     println!("ratio engine evaluate_household / native (cached) {:>7.1}x", t_engine / t_cached);
     println!("ratio engine JSON->JSON / native                  {:>7.1}x", t_full / t_native);
+    println!("ratio engine decide / native                      {:>7.1}x", t_decide / t_native);
+    println!("ratio engine JSON->JSON as batch / native         {:>7.1}x", t_json / t_native);
     if args.iter().any(|a| a == "--json") {
         println!(
-            "{{\"n\":{n},\"agree\":{agree},\"native_us\":{:.3},\"native_cached_us\":{:.3},\"engine_us\":{:.3},\"full_us\":{:.3}}}",
+            "{{\"n\":{n},\"agree\":{agree},\"native_us\":{:.3},\"native_cached_us\":{:.3},\"engine_us\":{:.3},\"full_us\":{:.3},\"decide_us\":{:.3},\"batch_json_us\":{:.3}}}",
             us(t_native),
             us(t_cached),
             us(t_engine),
-            us(t_full)
+            us(t_full),
+            us(t_decide),
+            us(t_json)
         );
     }
 }
