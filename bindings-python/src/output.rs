@@ -28,15 +28,39 @@ use std::hash::{BuildHasherDefault, Hasher};
 struct Fx(u64);
 
 impl Hasher for Fx {
+    /// Only the length and the first and last 16 bytes: the texts hashed here are short
+    /// words or long sentences of the pack (a legal basis, a message), and hashing all
+    /// of a long one cost more than the rest of its lookup. Texts alike at both ends
+    /// share a hash (a longer probe, still an exact comparison).
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(b));
+        let n = bytes.len();
+        self.write_u64(n as u64);
+        let word = |b: &[u8]| {
+            let mut w = [0u8; 8];
+            w[..b.len()].copy_from_slice(b);
+            u64::from_le_bytes(w)
+        };
+        if n <= 16 {
+            self.write_u64(word(&bytes[..n.min(8)]));
+            if n > 8 {
+                self.write_u64(word(&bytes[8..]));
+            }
+        } else {
+            let ends = [&bytes[..8], &bytes[8..16], &bytes[n - 16..n - 8], &bytes[n - 8..]];
+            for e in ends {
+                self.write_u64(word(e));
+            }
         }
+    }
+    fn write_u8(&mut self, x: u8) {
+        self.write_u64(x as u64);
     }
     fn write_u64(&mut self, x: u64) {
         self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u128(&mut self, x: u128) {
+        self.write_u64(x as u64);
+        self.write_u64((x >> 64) as u64);
     }
     fn finish(&self) -> u64 {
         self.0
@@ -60,8 +84,9 @@ pub struct Out<'py> {
     /// Decimals already made (they are immutable, so one object may serve many places:
     /// "0.00" alone is most of an assessment's figures).
     made: RefCell<FxMap<String, Bound<'py, PyAny>>>,
-    /// Money already made, by value (rounded to cents).
-    money_made: RefCell<FxMap<(u128, bool), Bound<'py, PyAny>>>,
+    /// Money already made, by its cents (the mantissa at two places, which alone gives
+    /// its text: a negative zero is written "0.00").
+    money_made: RefCell<FxMap<i128, Bound<'py, PyAny>>>,
     /// Texts already made, for those that repeat from one household to the next (keys,
     /// codes, legal bases, the pack's digest, member ids, category words).
     texts: RefCell<FxMap<String, Bound<'py, PyString>>>,
@@ -69,8 +94,38 @@ pub struct Out<'py> {
     keys: RefCell<FxMap<(usize, usize), Bound<'py, PyString>>>,
 }
 
-/// How many distinct decimals one conversion keeps for reuse.
-const MADE_MAX: usize = 4096;
+/// How many distinct values a cache keeps; when full it starts again (the values that
+/// repeat come back at once). A batch of 5,000 households has ~32,000 distinct amounts,
+/// most of them several times within one household (an income is also a total, a
+/// per-capita figure…): a smaller bound made most of them anew after a few hundred.
+const MADE_MAX: usize = 1 << 16;
+
+/// Puts `v` in a bounded cache (see [`MADE_MAX`]).
+fn keep<K: std::hash::Hash + Eq, V>(map: &RefCell<FxMap<K, V>>, k: K, v: V) {
+    let mut map = map.borrow_mut();
+    if map.len() >= MADE_MAX {
+        map.clear();
+    }
+    map.insert(k, v);
+}
+
+/// A short text on the stack (a money figure), for `std::fmt::Write`.
+struct Stack {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl std::fmt::Write for Stack {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(std::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
 
 impl<'py> Out<'py> {
     pub fn new(py: Python<'py>) -> PyResult<Self> {
@@ -83,10 +138,7 @@ impl<'py> Out<'py> {
             return t.clone();
         }
         let t = PyString::new(self.py, s);
-        let mut texts = self.texts.borrow_mut();
-        if texts.len() < MADE_MAX {
-            texts.insert(s.to_string(), t.clone());
-        }
+        keep(&self.texts, s.to_string(), t.clone());
         t
     }
 
@@ -95,10 +147,7 @@ impl<'py> Out<'py> {
             return Ok(d.clone());
         }
         let d = self.decimal.call1((text,))?;
-        let mut made = self.made.borrow_mut();
-        if made.len() < MADE_MAX {
-            made.insert(text.to_string(), d.clone());
-        }
+        keep(&self.made, text.to_string(), d.clone());
         Ok(d)
     }
 
@@ -159,15 +208,18 @@ impl<'py> Out<'py> {
         if r.scale() != 2 {
             return self.decimal(&format2(m.0));
         }
-        let key = (r.mantissa().unsigned_abs(), r.mantissa() < 0);
+        let key = r.mantissa();
         if let Some(d) = self.money_made.borrow().get(&key) {
             return Ok(d.clone());
         }
-        let d = self.decimal(&format2(m.0))?;
-        let mut made = self.money_made.borrow_mut();
-        if made.len() < MADE_MAX {
-            made.insert(key, d.clone());
-        }
+        // format2's text, written on the stack (29 digits, a sign and a point fit)
+        let mut text = Stack { buf: [0; 64], len: 0 };
+        jiuzhu_core::money::write2(&mut text, r, false);
+        let d = match std::str::from_utf8(&text.buf[..text.len]) {
+            Ok(t) if !t.is_empty() => self.decimal.call1((PyString::new(self.py, t),))?,
+            _ => self.decimal(&format2(m.0))?,
+        };
+        keep(&self.money_made, key, d.clone());
         Ok(d)
     }
 
