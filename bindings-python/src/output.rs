@@ -85,8 +85,12 @@ pub struct Out<'py> {
     /// "0.00" alone is most of an assessment's figures).
     made: RefCell<FxMap<String, Bound<'py, PyAny>>>,
     /// Money already made, by its cents (the mantissa at two places, which alone gives
-    /// its text: a negative zero is written "0.00").
-    money_made: RefCell<FxMap<i128, Bound<'py, PyAny>>>,
+    /// its text: a negative zero is written "0.00"). Direct-mapped: a slot holds the last
+    /// amount that fell on it. An amount mostly repeats within one household (an income
+    /// is also a total, a per-capita figure…) and a few (0.00, a standard) in all, so a
+    /// small table that stays in the cache serves nearly as well as a map of every
+    /// amount, and faster.
+    money_made: RefCell<Vec<Option<(i128, Bound<'py, PyAny>)>>>,
     /// Texts already made, for those that repeat from one household to the next (keys,
     /// codes, legal bases, the pack's digest, member ids, category words).
     texts: RefCell<FxMap<String, Bound<'py, PyString>>>,
@@ -100,6 +104,9 @@ pub struct Out<'py> {
 /// per-capita figure…): a smaller bound made most of them anew after a few hundred.
 const MADE_MAX: usize = 1 << 16;
 
+/// Slots of the money cache (a power of two).
+const MONEY_SLOTS: usize = 4096;
+
 /// Puts `v` in a bounded cache (see [`MADE_MAX`]).
 fn keep<K: std::hash::Hash + Eq, V>(map: &RefCell<FxMap<K, V>>, k: K, v: V) {
     let mut map = map.borrow_mut();
@@ -109,27 +116,32 @@ fn keep<K: std::hash::Hash + Eq, V>(map: &RefCell<FxMap<K, V>>, k: K, v: V) {
     map.insert(k, v);
 }
 
-/// A short text on the stack (a money figure), for `std::fmt::Write`.
-struct Stack {
-    buf: [u8; 64],
-    len: usize,
-}
-
-impl std::fmt::Write for Stack {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        if end > self.buf.len() {
-            return Err(std::fmt::Error);
+/// The text format2 writes for these cents (`-1234.50`), in `buf`.
+fn cents_text(cents: i128, buf: &mut [u8; 48]) -> &str {
+    let mut n = cents.unsigned_abs();
+    let mut i = buf.len();
+    for k in 0.. {
+        if k == 2 {
+            i -= 1;
+            buf[i] = b'.';
         }
-        self.buf[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 && k >= 2 {
+            break;
+        }
     }
+    if cents < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or_default()
 }
 
 impl<'py> Out<'py> {
     pub fn new(py: Python<'py>) -> PyResult<Self> {
-        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::default(), texts: RefCell::default(), keys: RefCell::default() })
+        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::new(vec![None; MONEY_SLOTS]), texts: RefCell::default(), keys: RefCell::default() })
     }
 
     /// A Python str for a text that is likely to repeat (one object serves every place).
@@ -201,25 +213,22 @@ impl<'py> Out<'py> {
     }
 
     pub fn money(&self, m: &Money) -> PyResult<Bound<'py, PyAny>> {
-        // keyed by the cents (the value format2 writes), without making the text; two
-        // places or fewer (nearly every figure) need no rounding
-        let mut r = if m.0.scale() <= 2 { m.0 } else { jiuzhu_core::money::round2(m.0) };
-        r.rescale(2);
-        if r.scale() != 2 {
+        // The cents of round2: two places or fewer (nearly every figure) need no rounding.
+        let r = if m.0.scale() <= 2 { m.0 } else { jiuzhu_core::money::round2(m.0) };
+        let cents = r.mantissa() * [100, 10, 1][r.scale().min(2) as usize];
+        if cents.unsigned_abs() >= 1 << 96 {
+            // beyond Decimal's 96 bits at two places: format2's own text
             return self.decimal(&format2(m.0));
         }
-        let key = r.mantissa();
-        if let Some(d) = self.money_made.borrow().get(&key) {
-            return Ok(d.clone());
+        let h = ((cents as u64) ^ ((cents >> 64) as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let slot = (h >> (64 - MONEY_SLOTS.trailing_zeros())) as usize;
+        if let Some((c, d)) = &self.money_made.borrow()[slot] {
+            if *c == cents {
+                return Ok(d.clone());
+            }
         }
-        // format2's text, written on the stack (29 digits, a sign and a point fit)
-        let mut text = Stack { buf: [0; 64], len: 0 };
-        jiuzhu_core::money::write2(&mut text, r, false);
-        let d = match std::str::from_utf8(&text.buf[..text.len]) {
-            Ok(t) if !t.is_empty() => self.decimal.call1((PyString::new(self.py, t),))?,
-            _ => self.decimal(&format2(m.0))?,
-        };
-        keep(&self.money_made, key, d.clone());
+        let d = self.decimal.call1((PyString::new(self.py, cents_text(cents, &mut [0; 48])),))?;
+        self.money_made.borrow_mut()[slot] = Some((cents, d.clone()));
         Ok(d)
     }
 
@@ -418,6 +427,16 @@ impl Sink for PySink<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cents_as_format2_writes_them() {
+        for (c, t) in [(0, "0.00"), (5, "0.05"), (-5, "-0.05"), (100, "1.00"), (-123456, "-1234.56"), (709549, "7095.49")] {
+            assert_eq!(cents_text(c, &mut [0; 48]), t);
+            assert_eq!(format2(Decimal::new(c as i64, 2)), t);
+        }
+        let big = (1i128 << 96) - 1;
+        assert_eq!(cents_text(big, &mut [0; 48]), format2(Decimal::from_i128_with_scale(big, 2)));
+    }
 
     #[test]
     fn decimal_text() {
