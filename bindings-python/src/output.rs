@@ -89,11 +89,16 @@ pub struct Out<'py> {
     /// amount that fell on it. An amount mostly repeats within one household (an income
     /// is also a total, a per-capita figure…) and a few (0.00, a standard) in all, so a
     /// small table that stays in the cache serves nearly as well as a map of every
-    /// amount, and faster.
-    money_made: RefCell<Vec<Option<(i128, Bound<'py, PyAny>)>>>,
+    /// amount, and faster. The slots borrow: each Decimal lives in the output it was put
+    /// in (see [`Out::money`]); a reference of the table's own would be given back when
+    /// its slot is reused, a write to an object long out of the cache, as costly as
+    /// making it.
+    money_made: RefCell<Vec<(i128, *mut pyo3::ffi::PyObject)>>,
     /// Texts already made, for those that repeat from one household to the next (keys,
     /// codes, legal bases, the pack's digest, member ids, category words).
     texts: RefCell<FxMap<String, Bound<'py, PyString>>>,
+    /// The code points of the last non-ASCII text made (see [`Out::new_text`]).
+    wide: RefCell<Vec<u32>>,
     /// The assessment's own keys (`'static` texts of the core), by address and length.
     keys: RefCell<FxMap<(usize, usize), Bound<'py, PyString>>>,
 }
@@ -114,6 +119,11 @@ fn keep<K: std::hash::Hash + Eq, V>(map: &RefCell<FxMap<K, V>>, k: K, v: V) {
         map.clear();
     }
     map.insert(k, v);
+}
+
+/// The size of the platform's `wchar_t` (4 where it holds a code point: Linux, macOS).
+fn wchar_size<T>(_: unsafe extern "C" fn(*const T, pyo3::ffi::Py_ssize_t) -> *mut pyo3::ffi::PyObject) -> usize {
+    std::mem::size_of::<T>()
 }
 
 /// The text format2 writes for these cents (`-1234.50`), in `buf`.
@@ -141,7 +151,7 @@ fn cents_text(cents: i128, buf: &mut [u8; 48]) -> &str {
 
 impl<'py> Out<'py> {
     pub fn new(py: Python<'py>) -> PyResult<Self> {
-        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::new(vec![None; MONEY_SLOTS]), texts: RefCell::default(), keys: RefCell::default() })
+        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::new(vec![(0, std::ptr::null_mut()); MONEY_SLOTS]), texts: RefCell::default(), wide: RefCell::default(), keys: RefCell::default() })
     }
 
     /// A Python str for a text that is likely to repeat (one object serves every place).
@@ -152,6 +162,24 @@ impl<'py> Out<'py> {
         let t = PyString::new(self.py, s);
         keep(&self.texts, s.to_string(), t.clone());
         t
+    }
+
+    /// A new Python str. A non-ASCII text (a message with its figures: Chinese and
+    /// digits) is given to Python as code points, which it copies in two tight loops;
+    /// its UTF-8 decoder took several times as long on such mixed text.
+    pub fn new_text(&self, s: &str) -> PyResult<Bound<'py, PyString>> {
+        if s.is_ascii() || wchar_size(pyo3::ffi::PyUnicode_FromWideChar) != 4 {
+            return Ok(PyString::new(self.py, s));
+        }
+        let mut wide = self.wide.borrow_mut();
+        wide.clear();
+        wide.extend(s.chars().map(|c| c as u32));
+        // SAFETY: a valid buffer of `wide.len()` UCS-4 code points (a &str has no
+        // surrogates); the new reference is owned (or null with the error set).
+        unsafe {
+            let p = pyo3::ffi::PyUnicode_FromWideChar(wide.as_ptr() as *const _, wide.len() as pyo3::ffi::Py_ssize_t);
+            Ok(Bound::from_owned_ptr_or_err(self.py, p)?.cast_into_unchecked())
+        }
     }
 
     pub fn decimal(&self, text: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -212,6 +240,9 @@ impl<'py> Out<'py> {
         PyDict::new(self.py)
     }
 
+    /// A money figure as a Decimal. The caller keeps what it is given (in the output it
+    /// builds, alive as long as this `Out`), or stops using this `Out`: the table of
+    /// figures already made holds no reference of its own.
     pub fn money(&self, m: &Money) -> PyResult<Bound<'py, PyAny>> {
         // The cents of round2: two places or fewer (nearly every figure) need no rounding.
         let r = if m.0.scale() <= 2 { m.0 } else { jiuzhu_core::money::round2(m.0) };
@@ -222,13 +253,13 @@ impl<'py> Out<'py> {
         }
         let h = ((cents as u64) ^ ((cents >> 64) as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let slot = (h >> (64 - MONEY_SLOTS.trailing_zeros())) as usize;
-        if let Some((c, d)) = &self.money_made.borrow()[slot] {
-            if *c == cents {
-                return Ok(d.clone());
-            }
+        let (c, p) = self.money_made.borrow()[slot];
+        if c == cents && !p.is_null() {
+            // SAFETY: made by this Out and kept alive by its output (see above).
+            return Ok(unsafe { Bound::from_borrowed_ptr(self.py, p) });
         }
         let d = self.decimal.call1((PyString::new(self.py, cents_text(cents, &mut [0; 48])),))?;
-        self.money_made.borrow_mut()[slot] = Some((cents, d.clone()));
+        self.money_made.borrow_mut()[slot] = (cents, d.as_ptr());
         Ok(d)
     }
 
@@ -395,14 +426,21 @@ impl Sink for PySink<'_, '_> {
         self.set_key(k);
     }
     fn text(&mut self, s: &str, kind: Text) {
+        if self.error.is_some() {
+            return;
+        }
         let v = match kind {
             Text::Word => Ok(self.out.text(s).into_any()),
-            Text::Unique => Ok(PyString::new(self.out.py, s).into_any()),
+            Text::Unique => self.out.new_text(s).map(Bound::into_any),
             Text::Free => self.out.string(s),
         };
         self.put(v);
     }
     fn money(&mut self, d: Decimal) {
+        // After an error a value made would be dropped, not kept (see Out::money).
+        if self.error.is_some() {
+            return;
+        }
         let v = self.out.money(&Money(d));
         self.put(v);
     }
@@ -418,6 +456,9 @@ impl Sink for PySink<'_, '_> {
         self.put(Ok(self.out.py.None().into_bound(self.out.py)));
     }
     fn trace(&mut self, trace: &[TraceEntry]) {
+        if self.error.is_some() {
+            return;
+        }
         let list = PyList::empty(self.out.py);
         let filled = trace.iter().try_for_each(|e| list.append(self.out.trace_entry(e)?));
         self.put(filled.map(|()| list.into_any()));
