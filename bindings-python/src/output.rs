@@ -97,6 +97,8 @@ pub struct Out<'py> {
     /// Texts already made, for those that repeat from one household to the next (keys,
     /// codes, legal bases, the pack's digest, member ids, category words).
     texts: RefCell<FxMap<String, Bound<'py, PyString>>>,
+    /// Texts of up to [`SHORT`] bytes, by their bytes (see [`Out::text`]).
+    short: RefCell<Box<[Option<([u8; SHORT], u8, Bound<'py, PyString>)>]>>,
     /// The code points of the last non-ASCII text made (see [`Out::new_text`]).
     wide: RefCell<Vec<u32>>,
     /// The assessment's own keys (`'static` texts of the core), by address and length.
@@ -108,6 +110,10 @@ pub struct Out<'py> {
 /// most of them several times within one household (an income is also a total, a
 /// per-capita figure…): a smaller bound made most of them anew after a few hundred.
 const MADE_MAX: usize = 1 << 16;
+
+/// The longest text of the short-text table, and its slots (a power of two).
+const SHORT: usize = 24;
+const SHORT_SLOTS: usize = 512;
 
 /// Slots of the money cache (a power of two): 16 KiB, which stay in the L1 cache (a
 /// larger table missed it on most lookups, for few more hits).
@@ -152,11 +158,32 @@ fn cents_text(cents: i128, buf: &mut [u8; 48]) -> &str {
 
 impl<'py> Out<'py> {
     pub fn new(py: Python<'py>) -> PyResult<Self> {
-        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::new(vec![(0, std::ptr::null_mut()); MONEY_SLOTS]), texts: RefCell::default(), wide: RefCell::default(), keys: RefCell::default() })
+        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::new(vec![(0, std::ptr::null_mut()); MONEY_SLOTS]), texts: RefCell::default(), short: RefCell::new(vec![None; SHORT_SLOTS].into_boxed_slice()), wide: RefCell::default(), keys: RefCell::default() })
     }
 
     /// A Python str for a text that is likely to repeat (one object serves every place).
     pub fn text(&self, s: &str) -> Bound<'py, PyString> {
+        // Short texts (most words and keys) first in a direct-mapped table, compared in
+        // place: no hashing of a String's heap bytes, no call to memcmp.
+        if s.len() <= SHORT {
+            let mut bytes = [0u8; SHORT];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            let w = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
+            let h = (w(0) ^ w(8).rotate_left(21) ^ w(16).rotate_left(42) ^ s.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let slot = (h >> (64 - SHORT_SLOTS.trailing_zeros())) as usize;
+            if let Some((b, n, t)) = &self.short.borrow()[slot] {
+                if *n as usize == s.len() && *b == bytes {
+                    return t.clone();
+                }
+            }
+            let t = self.text_in_map(s);
+            self.short.borrow_mut()[slot] = Some((bytes, s.len() as u8, t.clone()));
+            return t;
+        }
+        self.text_in_map(s)
+    }
+
+    fn text_in_map(&self, s: &str) -> Bound<'py, PyString> {
         if let Some(t) = self.texts.borrow().get(s) {
             return t.clone();
         }
