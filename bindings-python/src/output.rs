@@ -78,6 +78,9 @@ pub fn is_decimal_text(s: &str) -> bool {
     }
 }
 
+/// The Python objects of one conversion (one call), with the caches that let repeated
+/// values share one object. What it hands out is kept in that call's output, which
+/// outlives it (the money table counts on it, see [`Out::money`]).
 pub struct Out<'py> {
     py: Python<'py>,
     decimal: Bound<'py, PyAny>,
