@@ -101,7 +101,7 @@ pub struct Out<'py> {
     /// codes, legal bases, the pack's digest, member ids, category words).
     texts: RefCell<FxMap<String, Bound<'py, PyString>>>,
     /// Texts of up to [`SHORT`] bytes, by their bytes (see [`Out::text`]).
-    short: RefCell<Box<[Option<([u8; SHORT], u8, Bound<'py, PyString>)>]>>,
+    short: RefCell<Box<[ShortSlot<'py>]>>,
     /// The code points of the last non-ASCII text made (see [`Out::new_text`]).
     wide: RefCell<Vec<u32>>,
     /// The assessment's own keys (`'static` texts of the core), by address and length.
@@ -113,6 +113,9 @@ pub struct Out<'py> {
 /// most of them several times within one household (an income is also a total, a
 /// per-capita figure…): a smaller bound made most of them anew after a few hundred.
 const MADE_MAX: usize = 1 << 16;
+
+/// A slot of the short-text table: the text's bytes (zero-padded), its length, its str.
+type ShortSlot<'py> = Option<([u8; SHORT], u8, Bound<'py, PyString>)>;
 
 /// The longest text of the short-text table, and its slots (a power of two).
 const SHORT: usize = 24;
