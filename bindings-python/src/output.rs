@@ -108,10 +108,8 @@ pub struct Out<'py> {
     keys: RefCell<FxMap<(usize, usize), Bound<'py, PyString>>>,
 }
 
-/// How many distinct values a cache keeps; when full it starts again (the values that
-/// repeat come back at once). A batch of 5,000 households has ~32,000 distinct amounts,
-/// most of them several times within one household (an income is also a total, a
-/// per-capita figure…): a smaller bound made most of them anew after a few hundred.
+/// How many distinct texts (or decimal texts) a map keeps; when full it starts again
+/// (the values that repeat come back at once) rather than stop keeping new ones.
 const MADE_MAX: usize = 1 << 16;
 
 /// A slot of the short-text table: the text's bytes (zero-padded), its length, its str.
@@ -403,10 +401,12 @@ impl<'a, 'py> PySink<'a, 'py> {
             return;
         }
         let placed = v.and_then(|v| match self.open.last_mut() {
-            None => {
+            // (never a second result: dropping the first would free what Out::money shares)
+            None if self.done.is_none() => {
                 self.done = Some(v);
                 Ok(())
             }
+            None => Err(pyo3::exceptions::PyRuntimeError::new_err("a second value after the assessment")),
             Some((Container::Dict(d), key)) => match key.take() {
                 Some(k) => d.set_item(k, v),
                 None => Err(pyo3::exceptions::PyRuntimeError::new_err("a value without its key")),
