@@ -28,15 +28,39 @@ use std::hash::{BuildHasherDefault, Hasher};
 struct Fx(u64);
 
 impl Hasher for Fx {
+    /// Only the length and the first and last 16 bytes: the texts hashed here are short
+    /// words or long sentences of the pack (a legal basis, a message), and hashing all
+    /// of a long one cost more than the rest of its lookup. Texts alike at both ends
+    /// share a hash (a longer probe, still an exact comparison).
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(b));
+        let n = bytes.len();
+        self.write_u64(n as u64);
+        let word = |b: &[u8]| {
+            let mut w = [0u8; 8];
+            w[..b.len()].copy_from_slice(b);
+            u64::from_le_bytes(w)
+        };
+        if n <= 16 {
+            self.write_u64(word(&bytes[..n.min(8)]));
+            if n > 8 {
+                self.write_u64(word(&bytes[8..]));
+            }
+        } else {
+            let ends = [&bytes[..8], &bytes[8..16], &bytes[n - 16..n - 8], &bytes[n - 8..]];
+            for e in ends {
+                self.write_u64(word(e));
+            }
         }
+    }
+    fn write_u8(&mut self, x: u8) {
+        self.write_u64(x as u64);
     }
     fn write_u64(&mut self, x: u64) {
         self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u128(&mut self, x: u128) {
+        self.write_u64(x as u64);
+        self.write_u64((x >> 64) as u64);
     }
     fn finish(&self) -> u64 {
         self.0
@@ -54,40 +78,140 @@ pub fn is_decimal_text(s: &str) -> bool {
     }
 }
 
+/// The Python objects of one conversion (one call), with the caches that let repeated
+/// values share one object. What it hands out is kept in that call's output, which
+/// outlives it (the money table counts on it, see [`Out::money`]).
 pub struct Out<'py> {
     py: Python<'py>,
     decimal: Bound<'py, PyAny>,
     /// Decimals already made (they are immutable, so one object may serve many places:
     /// "0.00" alone is most of an assessment's figures).
     made: RefCell<FxMap<String, Bound<'py, PyAny>>>,
-    /// Money already made, by value (rounded to cents).
-    money_made: RefCell<FxMap<(u128, bool), Bound<'py, PyAny>>>,
+    /// Money already made, by its cents (the mantissa at two places, which alone gives
+    /// its text: a negative zero is written "0.00"). Direct-mapped: a slot holds the last
+    /// amount that fell on it. An amount mostly repeats within one household (an income
+    /// is also a total, a per-capita figure…) and a few (0.00, a standard) in all, so a
+    /// small table that stays in the cache serves nearly as well as a map of every
+    /// amount, and faster. The slots borrow: each Decimal lives in the output it was put
+    /// in (see [`Out::money`]); a reference of the table's own would be given back when
+    /// its slot is reused, a write to an object long out of the cache, as costly as
+    /// making it.
+    money_made: RefCell<Vec<(i64, *mut pyo3::ffi::PyObject)>>,
     /// Texts already made, for those that repeat from one household to the next (keys,
     /// codes, legal bases, the pack's digest, member ids, category words).
     texts: RefCell<FxMap<String, Bound<'py, PyString>>>,
+    /// Texts of up to [`SHORT`] bytes, by their bytes (see [`Out::text`]).
+    short: RefCell<Box<[ShortSlot<'py>]>>,
+    /// The code points of the last non-ASCII text made (see [`Out::new_text`]).
+    wide: RefCell<Vec<u32>>,
     /// The assessment's own keys (`'static` texts of the core), by address and length.
     keys: RefCell<FxMap<(usize, usize), Bound<'py, PyString>>>,
 }
 
-/// How many distinct decimals one conversion keeps for reuse.
-const MADE_MAX: usize = 4096;
+/// How many distinct texts (or decimal texts) a map keeps; when full it starts again
+/// (the values that repeat come back at once) rather than stop keeping new ones.
+const MADE_MAX: usize = 1 << 16;
+
+/// A slot of the short-text table: the text's bytes (zero-padded), its length, its str.
+type ShortSlot<'py> = Option<([u8; SHORT], u8, Bound<'py, PyString>)>;
+
+/// The longest text of the short-text table, and its slots (a power of two).
+const SHORT: usize = 24;
+const SHORT_SLOTS: usize = 512;
+
+/// Slots of the money cache (a power of two): 16 KiB, which stay in the L1 cache (a
+/// larger table missed it on most lookups, for few more hits).
+const MONEY_SLOTS: usize = 1024;
+
+/// Puts `v` in a bounded cache (see [`MADE_MAX`]).
+fn keep<K: std::hash::Hash + Eq, V>(map: &RefCell<FxMap<K, V>>, k: K, v: V) {
+    let mut map = map.borrow_mut();
+    if map.len() >= MADE_MAX {
+        map.clear();
+    }
+    map.insert(k, v);
+}
+
+/// The size of the platform's `wchar_t` (4 where it holds a code point: Linux, macOS).
+fn wchar_size<T>(_: unsafe extern "C" fn(*const T, pyo3::ffi::Py_ssize_t) -> *mut pyo3::ffi::PyObject) -> usize {
+    std::mem::size_of::<T>()
+}
+
+/// The text format2 writes for these cents (`-1234.50`), in `buf`.
+fn cents_text(cents: i128, buf: &mut [u8; 48]) -> &str {
+    let mut n = cents.unsigned_abs();
+    let mut i = buf.len();
+    for k in 0.. {
+        if k == 2 {
+            i -= 1;
+            buf[i] = b'.';
+        }
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 && k >= 2 {
+            break;
+        }
+    }
+    if cents < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or_default()
+}
 
 impl<'py> Out<'py> {
     pub fn new(py: Python<'py>) -> PyResult<Self> {
-        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::default(), texts: RefCell::default(), keys: RefCell::default() })
+        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::new(vec![(0, std::ptr::null_mut()); MONEY_SLOTS]), texts: RefCell::default(), short: RefCell::new(vec![None; SHORT_SLOTS].into_boxed_slice()), wide: RefCell::default(), keys: RefCell::default() })
     }
 
     /// A Python str for a text that is likely to repeat (one object serves every place).
     pub fn text(&self, s: &str) -> Bound<'py, PyString> {
+        // Short texts (most words and keys) first in a direct-mapped table, compared in
+        // place: no hashing of a String's heap bytes, no call to memcmp.
+        if s.len() <= SHORT {
+            let mut bytes = [0u8; SHORT];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            let w = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
+            let h = (w(0) ^ w(8).rotate_left(21) ^ w(16).rotate_left(42) ^ s.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let slot = (h >> (64 - SHORT_SLOTS.trailing_zeros())) as usize;
+            if let Some((b, n, t)) = &self.short.borrow()[slot] {
+                if *n as usize == s.len() && *b == bytes {
+                    return t.clone();
+                }
+            }
+            let t = self.text_in_map(s);
+            self.short.borrow_mut()[slot] = Some((bytes, s.len() as u8, t.clone()));
+            return t;
+        }
+        self.text_in_map(s)
+    }
+
+    fn text_in_map(&self, s: &str) -> Bound<'py, PyString> {
         if let Some(t) = self.texts.borrow().get(s) {
             return t.clone();
         }
         let t = PyString::new(self.py, s);
-        let mut texts = self.texts.borrow_mut();
-        if texts.len() < MADE_MAX {
-            texts.insert(s.to_string(), t.clone());
-        }
+        keep(&self.texts, s.to_string(), t.clone());
         t
+    }
+
+    /// A new Python str. A non-ASCII text (a message with its figures: Chinese and
+    /// digits) is given to Python as code points, which it copies in two tight loops;
+    /// its UTF-8 decoder took several times as long on such mixed text.
+    pub fn new_text(&self, s: &str) -> PyResult<Bound<'py, PyString>> {
+        if s.is_ascii() || wchar_size(pyo3::ffi::PyUnicode_FromWideChar) != 4 {
+            return Ok(PyString::new(self.py, s));
+        }
+        let mut wide = self.wide.borrow_mut();
+        wide.clear();
+        wide.extend(s.chars().map(|c| c as u32));
+        // SAFETY: a valid buffer of `wide.len()` UCS-4 code points (a &str has no
+        // surrogates); the new reference is owned (or null with the error set).
+        unsafe {
+            let p = pyo3::ffi::PyUnicode_FromWideChar(wide.as_ptr() as *const _, wide.len() as pyo3::ffi::Py_ssize_t);
+            Ok(Bound::from_owned_ptr_or_err(self.py, p)?.cast_into_unchecked())
+        }
     }
 
     pub fn decimal(&self, text: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -95,10 +219,7 @@ impl<'py> Out<'py> {
             return Ok(d.clone());
         }
         let d = self.decimal.call1((text,))?;
-        let mut made = self.made.borrow_mut();
-        if made.len() < MADE_MAX {
-            made.insert(text.to_string(), d.clone());
-        }
+        keep(&self.made, text.to_string(), d.clone());
         Ok(d)
     }
 
@@ -151,23 +272,27 @@ impl<'py> Out<'py> {
         PyDict::new(self.py)
     }
 
+    /// A money figure as a Decimal. The caller keeps what it is given (in the output it
+    /// builds, alive as long as this `Out`), or stops using this `Out`: the table of
+    /// figures already made holds no reference of its own.
     pub fn money(&self, m: &Money) -> PyResult<Bound<'py, PyAny>> {
-        // keyed by the cents (the value format2 writes), without making the text; two
-        // places or fewer (nearly every figure) need no rounding
-        let mut r = if m.0.scale() <= 2 { m.0 } else { jiuzhu_core::money::round2(m.0) };
-        r.rescale(2);
-        if r.scale() != 2 {
+        // The cents of round2: two places or fewer (nearly every figure) need no rounding.
+        let r = if m.0.scale() <= 2 { m.0 } else { jiuzhu_core::money::round2(m.0) };
+        let cents = r.mantissa() * [100, 10, 1][r.scale().min(2) as usize];
+        if cents.unsigned_abs() >= 1 << 96 {
+            // beyond Decimal's 96 bits at two places: format2's own text
             return self.decimal(&format2(m.0));
         }
-        let key = (r.mantissa().unsigned_abs(), r.mantissa() < 0);
-        if let Some(d) = self.money_made.borrow().get(&key) {
-            return Ok(d.clone());
+        let make = || self.decimal.call1((PyString::new(self.py, cents_text(cents, &mut [0; 48])),));
+        let Ok(key) = i64::try_from(cents) else { return make() };
+        let slot = ((key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MONEY_SLOTS.trailing_zeros())) as usize;
+        let (c, p) = self.money_made.borrow()[slot];
+        if c == key && !p.is_null() {
+            // SAFETY: made by this Out and kept alive by its output (see above).
+            return Ok(unsafe { Bound::from_borrowed_ptr(self.py, p) });
         }
-        let d = self.decimal(&format2(m.0))?;
-        let mut made = self.money_made.borrow_mut();
-        if made.len() < MADE_MAX {
-            made.insert(key, d.clone());
-        }
+        let d = make()?;
+        self.money_made.borrow_mut()[slot] = (key, d.as_ptr());
         Ok(d)
     }
 
@@ -276,10 +401,12 @@ impl<'a, 'py> PySink<'a, 'py> {
             return;
         }
         let placed = v.and_then(|v| match self.open.last_mut() {
-            None => {
+            // (never a second result: dropping the first would free what Out::money shares)
+            None if self.done.is_none() => {
                 self.done = Some(v);
                 Ok(())
             }
+            None => Err(pyo3::exceptions::PyRuntimeError::new_err("a second value after the assessment")),
             Some((Container::Dict(d), key)) => match key.take() {
                 Some(k) => d.set_item(k, v),
                 None => Err(pyo3::exceptions::PyRuntimeError::new_err("a value without its key")),
@@ -334,14 +461,21 @@ impl Sink for PySink<'_, '_> {
         self.set_key(k);
     }
     fn text(&mut self, s: &str, kind: Text) {
+        if self.error.is_some() {
+            return;
+        }
         let v = match kind {
             Text::Word => Ok(self.out.text(s).into_any()),
-            Text::Unique => Ok(PyString::new(self.out.py, s).into_any()),
+            Text::Unique => self.out.new_text(s).map(Bound::into_any),
             Text::Free => self.out.string(s),
         };
         self.put(v);
     }
     fn money(&mut self, d: Decimal) {
+        // After an error a value made would be dropped, not kept (see Out::money).
+        if self.error.is_some() {
+            return;
+        }
         let v = self.out.money(&Money(d));
         self.put(v);
     }
@@ -357,6 +491,9 @@ impl Sink for PySink<'_, '_> {
         self.put(Ok(self.out.py.None().into_bound(self.out.py)));
     }
     fn trace(&mut self, trace: &[TraceEntry]) {
+        if self.error.is_some() {
+            return;
+        }
         let list = PyList::empty(self.out.py);
         let filled = trace.iter().try_for_each(|e| list.append(self.out.trace_entry(e)?));
         self.put(filled.map(|()| list.into_any()));
@@ -366,6 +503,16 @@ impl Sink for PySink<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cents_as_format2_writes_them() {
+        for (c, t) in [(0, "0.00"), (5, "0.05"), (-5, "-0.05"), (100, "1.00"), (-123456, "-1234.56"), (709549, "7095.49")] {
+            assert_eq!(cents_text(c, &mut [0; 48]), t);
+            assert_eq!(format2(Decimal::new(c as i64, 2)), t);
+        }
+        let big = (1i128 << 96) - 1;
+        assert_eq!(cents_text(big, &mut [0; 48]), format2(Decimal::from_i128_with_scale(big, 2)));
+    }
 
     #[test]
     fn decimal_text() {

@@ -3,12 +3,13 @@ without the GIL, and gives one entry per household in order; a bad record is an 
 entry, never an exception."""
 
 import json
+import subprocess
 import threading
 import time
 from decimal import Decimal
 
 import jiuzhu
-from conftest import example
+from conftest import example, plain
 
 
 def test_one_result_per_household_in_order(engine, population):
@@ -99,3 +100,22 @@ def test_synth_is_the_clis_population(population):
     """`jiuzhu.synth(n, seed)` gives the households of `jiuzhu synth N --seed SEED`."""
     assert jiuzhu.synth(200, seed=7) == population
     assert len(set(jiuzhu.synth(50))) == 50
+
+
+def test_texts_beyond_ascii_come_back_exactly(engine, cli, tmp_path):
+    """Ids and messages of any script (CJK, astral emoji, a NUL) come back as the very
+    code points of the CLI's JSON, from a JSON text as from a dict."""
+    base = example("tekun")
+    texts = []
+    for hid in ["家庭-😀-𝔘-é-\u0000x", "é", "😀" * 3, "中", "plain"]:
+        h = dict(base, id=hid)
+        texts.append(json.dumps(h, ensure_ascii=False))
+    results = engine.evaluate_many(texts + [json.loads(t) for t in texts], threads=1)
+    n = len(texts)
+    for i, t in enumerate(texts):
+        assert results[i]["household_id"] == json.loads(t)["id"]
+        assert results[i] == results[n + i]
+        path = tmp_path / f"h{i}.json"
+        path.write_text(t, encoding="utf-8")
+        out = subprocess.run([cli, "evaluate", path], check=True, capture_output=True, text=True).stdout
+        assert plain(results[i]) == json.loads(out)
