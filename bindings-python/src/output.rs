@@ -79,8 +79,7 @@ pub fn is_decimal_text(s: &str) -> bool {
 }
 
 /// The Python objects of one conversion (one call), with the caches that let repeated
-/// values share one object. What it hands out is kept in that call's output, which
-/// outlives it (the money table counts on it, see [`Out::money`]).
+/// values share one object.
 pub struct Out<'py> {
     py: Python<'py>,
     decimal: Bound<'py, PyAny>,
@@ -92,11 +91,9 @@ pub struct Out<'py> {
     /// amount that fell on it. An amount mostly repeats within one household (an income
     /// is also a total, a per-capita figure…) and a few (0.00, a standard) in all, so a
     /// small table that stays in the cache serves nearly as well as a map of every
-    /// amount, and faster. The slots borrow: each Decimal lives in the output it was put
-    /// in (see [`Out::money`]); a reference of the table's own would be given back when
-    /// its slot is reused, a write to an object long out of the cache, as costly as
-    /// making it.
-    money_made: RefCell<Vec<(i64, *mut pyo3::ffi::PyObject)>>,
+    /// amount, and faster. Each slot owns a reference, so what it holds lives whatever
+    /// happens to the outputs.
+    money_made: RefCell<Vec<Option<(i64, Bound<'py, PyAny>)>>>,
     /// Texts already made, for those that repeat from one household to the next (keys,
     /// codes, legal bases, the pack's digest, member ids, category words).
     texts: RefCell<FxMap<String, Bound<'py, PyString>>>,
@@ -162,7 +159,7 @@ fn cents_text(cents: i128, buf: &mut [u8; 48]) -> &str {
 
 impl<'py> Out<'py> {
     pub fn new(py: Python<'py>) -> PyResult<Self> {
-        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::new(vec![(0, std::ptr::null_mut()); MONEY_SLOTS]), texts: RefCell::default(), short: RefCell::new(vec![None; SHORT_SLOTS].into_boxed_slice()), wide: RefCell::default(), keys: RefCell::default() })
+        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::new(vec![None; MONEY_SLOTS]), texts: RefCell::default(), short: RefCell::new(vec![None; SHORT_SLOTS].into_boxed_slice()), wide: RefCell::default(), keys: RefCell::default() })
     }
 
     /// A Python str for a text that is likely to repeat (one object serves every place).
@@ -272,9 +269,7 @@ impl<'py> Out<'py> {
         PyDict::new(self.py)
     }
 
-    /// A money figure as a Decimal. The caller keeps what it is given (in the output it
-    /// builds, alive as long as this `Out`), or stops using this `Out`: the table of
-    /// figures already made holds no reference of its own.
+    /// A money figure as a Decimal (one object for an amount that repeats).
     pub fn money(&self, m: &Money) -> PyResult<Bound<'py, PyAny>> {
         // The cents of round2: two places or fewer (nearly every figure) need no rounding.
         let r = if m.0.scale() <= 2 { m.0 } else { jiuzhu_core::money::round2(m.0) };
@@ -286,13 +281,13 @@ impl<'py> Out<'py> {
         let make = || self.decimal.call1((PyString::new(self.py, cents_text(cents, &mut [0; 48])),));
         let Ok(key) = i64::try_from(cents) else { return make() };
         let slot = ((key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MONEY_SLOTS.trailing_zeros())) as usize;
-        let (c, p) = self.money_made.borrow()[slot];
-        if c == key && !p.is_null() {
-            // SAFETY: made by this Out and kept alive by its output (see above).
-            return Ok(unsafe { Bound::from_borrowed_ptr(self.py, p) });
+        if let Some((c, d)) = &self.money_made.borrow()[slot] {
+            if *c == key {
+                return Ok(d.clone());
+            }
         }
         let d = make()?;
-        self.money_made.borrow_mut()[slot] = (key, d.as_ptr());
+        self.money_made.borrow_mut()[slot] = Some((key, d.clone()));
         Ok(d)
     }
 
@@ -401,7 +396,7 @@ impl<'a, 'py> PySink<'a, 'py> {
             return;
         }
         let placed = v.and_then(|v| match self.open.last_mut() {
-            // (never a second result: dropping the first would free what Out::money shares)
+            // one assessment per sink
             None if self.done.is_none() => {
                 self.done = Some(v);
                 Ok(())
@@ -472,7 +467,7 @@ impl Sink for PySink<'_, '_> {
         self.put(v);
     }
     fn money(&mut self, d: Decimal) {
-        // After an error a value made would be dropped, not kept (see Out::money).
+        // After an error nothing more is kept: no need to make it.
         if self.error.is_some() {
             return;
         }
