@@ -32,7 +32,7 @@ pub fn write_escaped(out: &mut Vec<u8>, s: &str) {
 /// SSE2 (part of every x86-64 CPU), eight with a word's bit tricks elsewhere; the text of
 /// reasons rarely has any, so the scan is what costs.
 #[inline]
-fn find_escape(b: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn find_escape(b: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
     #[cfg(target_arch = "x86_64")]
     {

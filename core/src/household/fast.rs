@@ -230,24 +230,12 @@ impl<'a> Cur<'a> {
     }
 }
 
-/// The position of the first `"`, `\\` or control character at or after `i`, eight
-/// bytes at a time (SWAR: a borrow only ever runs upwards from a true match, so the lowest
-/// flagged byte is the first match).
+/// The position of the first `"`, `\\` or control character at or after `i` (sixteen
+/// bytes at a time, see [`crate::json::find_escape`]).
 #[inline]
-fn string_stop(b: &[u8], mut i: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    while let Some(chunk) = b.get(i..i + 8) {
-        let v = u64::from_le_bytes(chunk.try_into().ok()?);
-        let q = v ^ (ONES * b'"' as u64);
-        let e = v ^ (ONES * b'\\' as u64);
-        let m = ((q.wrapping_sub(ONES) & !q) | (e.wrapping_sub(ONES) & !e) | (v.wrapping_sub(ONES * 0x20) & !v)) & HIGH;
-        if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    b[i..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|p| i + p)
+fn string_stop(b: &[u8], i: usize) -> Option<usize> {
+    // The bytes a JSON writer escapes are the ones that end a plain run here.
+    crate::json::find_escape(b, i)
 }
 
 /// An amount in the plain forms `123`, `123.4`, `123.45` (at most 13 integer digits):
