@@ -61,8 +61,9 @@ pub trait Sink {
     /// The audit trace (only when asked for), as a list.
     fn trace(&mut self, trace: &[TraceEntry]);
     /// For a sink that writes JSON text: the buffer to append the next value to, already
-    /// separated from the one before (texts whose JSON form is ready are copied in).
-    /// `None` (the default): every value comes as an event.
+    /// separated from the one before (texts whose JSON form is ready are copied in); the
+    /// caller then writes exactly one value there. `None` (the default): every value
+    /// comes as an event.
     fn json_value(&mut self) -> Option<&mut Vec<u8>> {
         None
     }
@@ -259,20 +260,29 @@ impl Decision<'_> {
                 sink.key("code");
                 sink.text(&r.code, Text::Word);
                 sink.key("message");
-                match (entry, sink.json_value()) {
-                    (Some(t), Some(out)) => {
-                        pack.templates.render_json_into(out, t, self.lang_index, self.lang, |name| fill(r.values.get(name)))
+                // (json_value starts a value: asked only when one is written through it)
+                let written = entry.is_some_and(|t| match sink.json_value() {
+                    Some(out) => {
+                        pack.templates.render_json_into(out, t, self.lang_index, self.lang, |name| fill(r.values.get(name)));
+                        true
                     }
-                    _ => {
-                        message.clear();
-                        self.message_into(&mut message, r, entry);
-                        sink.text(&message, if entry.is_none_or(Template::is_fixed) { Text::Word } else { Text::Unique });
-                    }
+                    None => false,
+                });
+                if !written {
+                    message.clear();
+                    self.message_into(&mut message, r, entry);
+                    sink.text(&message, if entry.is_none_or(Template::is_fixed) { Text::Word } else { Text::Unique });
                 }
                 sink.key("basis");
-                match (r.basis.is_none().then_some(entry).flatten(), sink.json_value()) {
-                    (Some(t), Some(out)) => out.extend_from_slice(&t.basis_json),
-                    _ => sink.text(basis(r, entry), Text::Word),
+                let written = r.basis.is_none().then_some(entry).flatten().is_some_and(|t| match sink.json_value() {
+                    Some(out) => {
+                        out.extend_from_slice(&t.basis_json);
+                        true
+                    }
+                    None => false,
+                });
+                if !written {
+                    sink.text(basis(r, entry), Text::Word);
                 }
                 sink.key("values");
                 emit_map(sink, r.values.iter().map(|(k, v)| (k.as_str(), v)));
