@@ -83,6 +83,17 @@ build_pkg() { # dir wasm-bindgen-target module-type
     chmod 755 "$tmp"
     wasm-bindgen "$wasm" --out-dir "$tmp" --out-name jiuzhu --target "$bgtarget"
     optimise "$tmp/jiuzhu_bg.wasm"
+    # jiuzhu.js is the generated module with the text path of js/fast.js installed on
+    # its Engine; the generated one becomes jiuzhu_impl.js (jiuzhu.d.ts types both).
+    mv "$tmp/jiuzhu.js" "$tmp/jiuzhu_impl.js"
+    if [ "$type" = module ]; then
+        { printf '%s\n' 'import * as impl from "./jiuzhu_impl.js";' 'export * from "./jiuzhu_impl.js";' \
+            'export { default } from "./jiuzhu_impl.js";' ''
+          cat "$here/js/fast.js"; printf '\n%s\n' 'installTextPath(impl);'; } > "$tmp/jiuzhu.js"
+    else
+        { printf '%s\n' '"use strict";' 'const impl = require("./jiuzhu_impl.js");' ''
+          cat "$here/js/fast.js"; printf '\n%s\n' 'installTextPath(impl);' 'module.exports = impl;'; } > "$tmp/jiuzhu.js"
+    fi
     cat > "$tmp/package.json" <<EOF
 {
   "name": "jiuzhu",
@@ -92,8 +103,8 @@ build_pkg() { # dir wasm-bindgen-target module-type
   "type": "$type",
   "main": "jiuzhu.js",
   "types": "jiuzhu.d.ts",
-  "files": ["jiuzhu.js", "jiuzhu.d.ts", "jiuzhu_bg.wasm", "jiuzhu_bg.wasm.d.ts"],
-  "sideEffects": false
+  "files": ["jiuzhu.js", "jiuzhu_impl.js", "jiuzhu.d.ts", "jiuzhu_bg.wasm", "jiuzhu_bg.wasm.d.ts"],
+  "sideEffects": ["./jiuzhu.js"]
 }
 EOF
     rm -rf "$here/$dir"
