@@ -11,6 +11,9 @@ function installTextPath(impl) {
   const node = typeof process === "object" && process !== null && typeof process.versions?.node === "string" && typeof Buffer === "function";
   const encoder = node ? null : new TextEncoder();
   const decoder = node ? null : new TextDecoder("utf-16le", { ignoreBOM: true });
+  // What Buffer#toString("utf16le") calls, without its argument handling (half the time
+  // for an assessment); undocumented, so only when it is there.
+  const ucs2Slice = node && typeof Buffer.prototype.ucs2Slice === "function" ? Buffer.prototype.ucs2Slice : null;
   let memory = null;
   let bytes = null;
 
@@ -32,7 +35,8 @@ function installTextPath(impl) {
     const units = engine.__evaluateBuffer(len, options);
     const out = engine.__outputBuffer();
     v = view();
-    return node ? v.toString("utf16le", out, out + units * 2) : decoder.decode(v.subarray(out, out + units * 2));
+    if (!node) return decoder.decode(v.subarray(out, out + units * 2));
+    return ucs2Slice ? ucs2Slice.call(v, out, out + units * 2) : v.toString("utf16le", out, out + units * 2);
   }
 
   proto.evaluateJson = function evaluateJson(household, options) {

@@ -234,9 +234,7 @@ impl WasmEngine {
             .map_err(|_| to_js(DoorError::validation(vec![FieldError { path: String::new(), message: "the household text is not UTF-8".into() }])))?;
         io.json.clear();
         api::evaluate_into(&self.inner, text, &opts, &mut io.json).map_err(to_js)?;
-        // write_json writes UTF-8 JSON; checked again since text.rs relies on it.
-        let json = std::str::from_utf8(&io.json).map_err(|_| to_js(DoorError::usage("", "the assessment is not UTF-8")))?;
-        text::utf8_to_utf16(json, &mut io.utf16);
+        text::utf8_to_utf16(&io.json, &mut io.utf16);
         Ok(io.utf16.len())
     }
 

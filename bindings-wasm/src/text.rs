@@ -1,41 +1,57 @@
 //! UTF-8 → UTF-16, for handing the assessment to JavaScript: a JS string is UTF-16, and
 //! decoding UTF-16 on the JS side is a copy, much cheaper than a UTF-8 decoder.
 
-/// Replaces `out` with the UTF-16 code units of `s`.
-pub fn utf8_to_utf16(s: &str, out: &mut Vec<u16>) {
-    let bytes = s.as_bytes();
+/// Replaces `out` with the UTF-16 code units of the UTF-8 text `bytes`. Total: bytes that
+/// are not well-formed UTF-8 give some code units but never a panic (the caller's JSON is
+/// UTF-8, so this is not checked again).
+pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) {
     out.clear();
     // A UTF-8 text never has more UTF-16 units than bytes.
     out.resize(bytes.len(), 0);
     let dst = &mut out[..];
+    let n = bytes.len();
     let (mut i, mut j) = (0, 0);
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            dst[j] = b as u16;
-            i += 1;
-            j += 1;
-            continue;
+    while i < n {
+        // ASCII, four bytes at a time (the JSON around the messages is ASCII).
+        while i + 4 <= n {
+            let w = u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+            if w & 0x8080_8080 != 0 {
+                break;
+            }
+            let d = &mut dst[j..j + 4];
+            d[0] = bytes[i] as u16;
+            d[1] = bytes[i + 1] as u16;
+            d[2] = bytes[i + 2] as u16;
+            d[3] = bytes[i + 3] as u16;
+            i += 4;
+            j += 4;
         }
-        // `s` is valid UTF-8: the continuation bytes are there and well formed.
-        if b < 0xE0 {
-            dst[j] = ((b as u16 & 0x1F) << 6) | (bytes[i + 1] as u16 & 0x3F);
-            i += 2;
-            j += 1;
+        if i >= n {
+            break;
+        }
+        let b = bytes[i];
+        let at = |k: usize| bytes.get(i + k).map_or(0, |c| (c & 0x3F) as u32);
+        let (c, len) = if b < 0x80 {
+            (b as u32, 1)
+        } else if b < 0xE0 {
+            (((b as u32 & 0x1F) << 6) | at(1), 2)
         } else if b < 0xF0 {
-            dst[j] = ((b as u16 & 0x0F) << 12) | ((bytes[i + 1] as u16 & 0x3F) << 6) | (bytes[i + 2] as u16 & 0x3F);
-            i += 3;
-            j += 1;
+            (((b as u32 & 0x0F) << 12) | (at(1) << 6) | at(2), 3)
         } else {
-            let c = ((b as u32 & 0x07) << 18)
-                | ((bytes[i + 1] as u32 & 0x3F) << 12)
-                | ((bytes[i + 2] as u32 & 0x3F) << 6)
-                | (bytes[i + 3] as u32 & 0x3F);
+            (((b as u32 & 0x07) << 18) | (at(1) << 12) | (at(2) << 6) | at(3), 4)
+        };
+        i += len;
+        if c < 0x1_0000 {
+            dst[j] = c as u16;
+            j += 1;
+        } else if j + 1 < dst.len() {
+            // Four bytes give two units: there is room (j + 2 <= i).
             let c = c - 0x1_0000;
             dst[j] = 0xD800 | (c >> 10) as u16;
             dst[j + 1] = 0xDC00 | (c & 0x3FF) as u16;
-            i += 4;
             j += 2;
+        } else {
+            break; // a truncated sequence at the end (not UTF-8)
         }
     }
     out.truncate(j);
@@ -47,7 +63,7 @@ mod tests {
 
     fn check(s: &str) {
         let mut out = vec![7u16; 3];
-        utf8_to_utf16(s, &mut out);
+        utf8_to_utf16(s.as_bytes(), &mut out);
         assert_eq!(out, s.encode_utf16().collect::<Vec<_>>(), "{s:?}");
         assert_eq!(String::from_utf16(&out).unwrap(), s);
     }
@@ -71,8 +87,17 @@ mod tests {
         check("😀");
         check("a𠮷b\u{10000}\u{10ffff}");
         let mut out = Vec::new();
-        utf8_to_utf16("𠮷", &mut out);
+        utf8_to_utf16("𠮷".as_bytes(), &mut out);
         assert_eq!(out, [0xD842, 0xDFB7]);
+    }
+
+    #[test]
+    fn not_utf8_never_panics() {
+        let mut out = Vec::new();
+        for bad in [&b"\xff"[..], b"\xe4\xb8", b"\xf0\x9f", b"ab\xf0", b"\xf0", b"\x80\x80\x80\x80\xf4\x8f\xbf\xbf\xf7"] {
+            utf8_to_utf16(bad, &mut out);
+            assert!(out.len() <= bad.len());
+        }
     }
 
     #[test]
