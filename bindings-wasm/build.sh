@@ -61,16 +61,39 @@ fi
 opt_flags=(-O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
     --enable-mutable-globals --enable-reference-types --enable-multivalue)
 
+# wasm-dis and wasm-as of the same binaryen as wasm-opt.
+binaryen_tool() { # name args...
+    local name="$1"; shift
+    if [ "${wasm_opt[0]}" = wasm-opt ]; then "$name" "$@"; else node "$here/node_modules/binaryen/bin/$name" "$@"; fi
+}
+
+# Every memory.copy becomes a call to js/memmove.wat (small copies without V8's call out
+# to C; see there), through the text format.
+lower_memory_copy() { # in out
+    local wat="$1.wat"
+    binaryen_tool wasm-dis "$1" -o "$wat"
+    sed -i 's/^\( *\)(memory\.copy$/\1(call $jiuzhu_memmove/' "$wat"
+    # the function goes before the module's closing parenthesis, its last line of its own
+    local close
+    close="$(grep -n '^)$' "$wat" | tail -n 1 | cut -d: -f1)"
+    sed -i "${close}d" "$wat"
+    { cat "$here/js/memmove.wat"; echo ")"; } >> "$wat"
+    binaryen_tool wasm-as "$wat" "${opt_flags[@]:1}" -o "$2"
+    rm -f "$wat"
+}
+
 # Runs wasm-opt on a wasm-bindgen output in place, from the cache when it ran before.
 optimise() {
     local file="$1" key cached
     [ ${#wasm_opt[@]} -gt 0 ] || return 0
-    key="$( (cat "$file"; echo "${opt_flags[*]}"; "${wasm_opt[@]}" --version) | sha256sum | cut -c1-32)"
+    key="$( (cat "$file" "$here/js/memmove.wat"; echo "${opt_flags[*]}"; "${wasm_opt[@]}" --version) | sha256sum | cut -c1-32)"
     cached="$root/target/wasm-opt-cache/$key.wasm"
     if [ ! -f "$cached" ]; then
         log "wasm-opt ${opt_flags[0]} (about a minute and a half with the npm binaryen)"
         mkdir -p "$root/target/wasm-opt-cache"
-        "${wasm_opt[@]}" "$file" "${opt_flags[@]}" -o "$cached.tmp"
+        lower_memory_copy "$file" "$cached.in"
+        "${wasm_opt[@]}" "$cached.in" "${opt_flags[@]}" -o "$cached.tmp"
+        rm -f "$cached.in"
         mv "$cached.tmp" "$cached"
     fi
     cp "$cached" "$file"

@@ -27,6 +27,7 @@
 
 pub mod alloc;
 pub mod api;
+pub mod mem;
 pub mod text;
 
 #[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]

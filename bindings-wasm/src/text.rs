@@ -12,19 +12,17 @@ pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) {
     let n = bytes.len();
     let (mut i, mut j) = (0, 0);
     while i < n {
-        // ASCII, four bytes at a time (the JSON around the messages is ASCII).
-        while i + 4 <= n {
-            let w = u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
-            if w & 0x8080_8080 != 0 {
+        // ASCII, eight bytes a step (the JSON around the messages is ASCII).
+        while i + 8 <= n {
+            let src: &[u8; 8] = bytes[i..i + 8].try_into().expect("8 bytes");
+            if u64::from_le_bytes(*src) & 0x8080_8080_8080_8080 != 0 {
                 break;
             }
-            let d = &mut dst[j..j + 4];
-            d[0] = bytes[i] as u16;
-            d[1] = bytes[i + 1] as u16;
-            d[2] = bytes[i + 2] as u16;
-            d[3] = bytes[i + 3] as u16;
-            i += 4;
-            j += 4;
+            for (d, s) in dst[j..j + 8].iter_mut().zip(src) {
+                *d = *s as u16;
+            }
+            i += 8;
+            j += 8;
         }
         if i >= n {
             break;
