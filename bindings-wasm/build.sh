@@ -67,12 +67,12 @@ binaryen_tool() { # name args...
     if [ "${wasm_opt[0]}" = wasm-opt ]; then "$name" "$@"; else node "$here/node_modules/binaryen/bin/$name" "$@"; fi
 }
 
-# Every memory.copy becomes a call to js/memmove.wat (small copies without V8's call out
+# Every memory.copy and memory.fill becomes a call to js/memmove.wat (small copies without V8's call out
 # to C; see there), through the text format.
 lower_memory_copy() { # in out
     local wat="$1.wat"
     binaryen_tool wasm-dis "$1" -o "$wat"
-    sed -i 's/^\( *\)(memory\.copy$/\1(call $jiuzhu_memmove/' "$wat"
+    sed -i -e 's/^\( *\)(memory\.copy$/\1(call $jiuzhu_memmove/' -e 's/^\( *\)(memory\.fill$/\1(call $jiuzhu_memfill/' "$wat"
     # the function goes before the module's closing parenthesis, its last line of its own
     local close
     close="$(grep -n '^)$' "$wat" | tail -n 1 | cut -d: -f1)"

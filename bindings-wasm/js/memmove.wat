@@ -1,4 +1,5 @@
-;; build.sh replaces every memory.copy of the module with a call to this function.
+;; build.sh replaces every memory.copy (memory.fill) of the module with a call to
+;; $jiuzhu_memmove ($jiuzhu_memfill).
 ;; V8 runs memory.copy as a call out to C, about 12 ns whatever the size; most copies of
 ;; an evaluation are a few dozen bytes (strings, small values), which loads and stores do
 ;; in a few ns. Up to 64 bytes everything is loaded before anything is stored, so
@@ -64,3 +65,28 @@
   (i32.store8 (local.get $d) (i32.wrap_i64 (local.get $a)))
   (i32.store8 (i32.add (local.get $d) (i32.shr_u (local.get $n) (i32.const 1))) (i32.wrap_i64 (local.get $b)))
   (i32.store8 (i32.sub (i32.add (local.get $d) (local.get $n)) (i32.const 1)) (i32.wrap_i64 (local.get $c))))
+;; The same for memory.fill: up to 64 bytes with (overlapping) eight-byte stores.
+(func $jiuzhu_memfill (param $d i32) (param $v i32) (param $n i32)
+  (local $x i64) (local $e i32)
+  (if (i32.gt_u (local.get $n) (i32.const 64))
+    (then (memory.fill (local.get $d) (local.get $v) (local.get $n)) (return)))
+  (if (i32.ge_u (local.get $n) (i32.const 8))
+    (then
+      (local.set $x (i64.mul (i64.extend_i32_u (i32.and (local.get $v) (i32.const 255))) (i64.const 0x0101010101010101)))
+      ;; eight bytes at a time from the start, then the last eight (overlapping)
+      (local.set $e (i32.sub (i32.add (local.get $d) (local.get $n)) (i32.const 8)))
+      (loop $more
+        (if (i32.lt_u (local.get $d) (local.get $e))
+          (then
+            (i64.store align=1 (local.get $d) (local.get $x))
+            (local.set $d (i32.add (local.get $d) (i32.const 8)))
+            (br $more))))
+      (i64.store align=1 (local.get $e) (local.get $x))
+      (return)))
+  (block $done
+    (loop $byte
+      (br_if $done (i32.eqz (local.get $n)))
+      (i32.store8 (local.get $d) (local.get $v))
+      (local.set $d (i32.add (local.get $d) (i32.const 1)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $byte))))
