@@ -46,6 +46,24 @@ impl<A> Pooled<A> {
         }
     }
 
+    // The inner allocator out of line: the fast paths are inlined at every allocation
+    // site, the rest would make the module much bigger for nothing.
+    #[inline(never)]
+    unsafe fn inner_alloc(&self, layout: Layout) -> *mut u8
+    where
+        A: GlobalAlloc,
+    {
+        unsafe { self.inner.alloc(layout) }
+    }
+
+    #[inline(never)]
+    unsafe fn inner_dealloc(&self, p: *mut u8, layout: Layout)
+    where
+        A: GlobalAlloc,
+    {
+        unsafe { self.inner.dealloc(p, layout) }
+    }
+
     #[inline]
     fn block_layout(class: usize) -> Layout {
         // (class + 1) * CLASS ≤ MAX_SMALL, a power-of-two alignment: always valid.
@@ -56,11 +74,11 @@ impl<A> Pooled<A> {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Pooled<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let Some(c) = Self::class(layout) else { return self.inner.alloc(layout) };
+        let Some(c) = Self::class(layout) else { return self.inner_alloc(layout) };
         let heads = &mut *self.heads.get();
         let head = heads[c];
         if head.is_null() {
-            return self.inner.alloc(Self::block_layout(c));
+            return self.inner_alloc(Self::block_layout(c));
         }
         heads[c] = ptr::read(head as *const *mut u8);
         head
@@ -68,7 +86,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Pooled<A> {
 
     #[inline]
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
-        let Some(c) = Self::class(layout) else { return self.inner.dealloc(p, layout) };
+        let Some(c) = Self::class(layout) else { return self.inner_dealloc(p, layout) };
         let heads = &mut *self.heads.get();
         // Blocks are at least CLASS bytes, CLASS-aligned: room for the link.
         ptr::write(p as *mut *mut u8, heads[c]);

@@ -235,8 +235,7 @@ impl WasmEngine {
             .map_err(|_| to_js(DoorError::validation(vec![FieldError { path: String::new(), message: "the household text is not UTF-8".into() }])))?;
         io.json.clear();
         api::evaluate_into(&self.inner, text, &opts, &mut io.json).map_err(to_js)?;
-        text::utf8_to_utf16(&io.json, &mut io.utf16);
-        Ok(io.utf16.len())
+        Ok(text::utf8_to_utf16(&io.json, &mut io.utf16))
     }
 
     fn evaluate_to_text(&self, household: &JsValue, options: Option<&JsValue>) -> Result<String, JsValue> {

@@ -1,31 +1,36 @@
 //! UTF-8 → UTF-16, for handing the assessment to JavaScript: a JS string is UTF-16, and
 //! decoding UTF-16 on the JS side is a copy, much cheaper than a UTF-8 decoder.
 
-/// Replaces `out` with the UTF-16 code units of the UTF-8 text `bytes`. Total: bytes that
-/// are not well-formed UTF-8 give some code units but never a panic (the caller's JSON is
-/// UTF-8, so this is not checked again).
-pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) {
-    out.clear();
+/// Writes the UTF-16 code units of the UTF-8 text `bytes` at the start of `out` (grown
+/// as needed, never shrunk: no clearing per call) and returns how many there are. Total:
+/// bytes that are not well-formed UTF-8 give some code units but never a panic (the
+/// caller's JSON is UTF-8, so this is not checked again).
+pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) -> usize {
     // A UTF-8 text never has more UTF-16 units than bytes.
-    out.resize(bytes.len(), 0);
+    if out.len() < bytes.len() {
+        out.resize(bytes.len(), 0);
+    }
     let dst = &mut out[..];
     let n = bytes.len();
     let (mut i, mut j) = (0, 0);
     while i < n {
-        // ASCII, eight bytes a step (the JSON around the messages is ASCII).
-        while i + 8 <= n {
-            let src: &[u8; 8] = bytes[i..i + 8].try_into().expect("8 bytes");
-            if u64::from_le_bytes(*src) & 0x8080_8080_8080_8080 != 0 {
+        // ASCII, eight bytes a step (the JSON around the messages is ASCII); within a run
+        // of other characters (a Chinese message) go straight to decoding them.
+        if bytes[i] < 0x80 {
+            while i + 8 <= n {
+                let src: &[u8; 8] = bytes[i..i + 8].try_into().expect("8 bytes");
+                if u64::from_le_bytes(*src) & 0x8080_8080_8080_8080 != 0 {
+                    break;
+                }
+                for (d, s) in dst[j..j + 8].iter_mut().zip(src) {
+                    *d = *s as u16;
+                }
+                i += 8;
+                j += 8;
+            }
+            if i >= n {
                 break;
             }
-            for (d, s) in dst[j..j + 8].iter_mut().zip(src) {
-                *d = *s as u16;
-            }
-            i += 8;
-            j += 8;
-        }
-        if i >= n {
-            break;
         }
         let b = bytes[i];
         let at = |k: usize| bytes.get(i + k).map_or(0, |c| (c & 0x3F) as u32);
@@ -52,7 +57,7 @@ pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) {
             break; // a truncated sequence at the end (not UTF-8)
         }
     }
-    out.truncate(j);
+    j
 }
 
 #[cfg(test)]
@@ -61,9 +66,13 @@ mod tests {
 
     fn check(s: &str) {
         let mut out = vec![7u16; 3];
-        utf8_to_utf16(s.as_bytes(), &mut out);
-        assert_eq!(out, s.encode_utf16().collect::<Vec<_>>(), "{s:?}");
-        assert_eq!(String::from_utf16(&out).unwrap(), s);
+        let n = utf8_to_utf16(s.as_bytes(), &mut out);
+        assert_eq!(out[..n], s.encode_utf16().collect::<Vec<_>>(), "{s:?}");
+        assert_eq!(String::from_utf16(&out[..n]).unwrap(), s);
+        // again into a longer buffer: only the first n units count
+        let mut long = vec![7u16; s.len() + 10];
+        assert_eq!(utf8_to_utf16(s.as_bytes(), &mut long), n);
+        assert_eq!(long[..n], out[..n]);
     }
 
     #[test]
@@ -85,16 +94,16 @@ mod tests {
         check("😀");
         check("a𠮷b\u{10000}\u{10ffff}");
         let mut out = Vec::new();
-        utf8_to_utf16("𠮷".as_bytes(), &mut out);
-        assert_eq!(out, [0xD842, 0xDFB7]);
+        let n = utf8_to_utf16("𠮷".as_bytes(), &mut out);
+        assert_eq!(out[..n], [0xD842, 0xDFB7]);
     }
 
     #[test]
     fn not_utf8_never_panics() {
         let mut out = Vec::new();
         for bad in [&b"\xff"[..], b"\xe4\xb8", b"\xf0\x9f", b"ab\xf0", b"\xf0", b"\x80\x80\x80\x80\xf4\x8f\xbf\xbf\xf7"] {
-            utf8_to_utf16(bad, &mut out);
-            assert!(out.len() <= bad.len());
+            let n = utf8_to_utf16(bad, &mut out);
+            assert!(n <= bad.len());
         }
     }
 
