@@ -11,9 +11,10 @@ function installTextPath(impl) {
   const node = typeof process === "object" && process !== null && typeof process.versions?.node === "string" && typeof Buffer === "function";
   const encoder = node ? null : new TextEncoder();
   const decoder = node ? null : new TextDecoder("utf-16le", { ignoreBOM: true });
-  // What Buffer#toString("utf16le") calls, without its argument handling (half the time
-  // for an assessment); undocumented, so only when it is there.
+  // What Buffer#toString("utf16le") and Buffer#write(s, at, n, "utf8") call, without their
+  // argument handling (half the time for an assessment); undocumented, so only when there.
   const ucs2Slice = node && typeof Buffer.prototype.ucs2Slice === "function" ? Buffer.prototype.ucs2Slice : null;
+  const utf8Write = node && typeof Buffer.prototype.utf8Write === "function" ? Buffer.prototype.utf8Write : null;
   let memory = null;
   let bytes = null;
 
@@ -31,7 +32,8 @@ function installTextPath(impl) {
     const room = household.length * 3;
     const at = engine.__inputBuffer(room);
     let v = view();
-    const len = node ? v.write(household, at, room, "utf8") : encoder.encodeInto(household, v.subarray(at, at + room)).written;
+    const len = !node ? encoder.encodeInto(household, v.subarray(at, at + room)).written
+      : utf8Write ? utf8Write.call(v, household, at, room) : v.write(household, at, room, "utf8");
     const units = engine.__evaluateBuffer(len, options);
     const out = engine.__outputBuffer();
     v = view();

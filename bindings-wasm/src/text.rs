@@ -19,12 +19,18 @@ pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) -> usize {
         if bytes[i] < 0x80 {
             while i + 8 <= n {
                 let src: &[u8; 8] = bytes[i..i + 8].try_into().expect("8 bytes");
-                if u64::from_le_bytes(*src) & 0x8080_8080_8080_8080 != 0 {
+                let x = u64::from_le_bytes(*src);
+                if x & 0x8080_8080_8080_8080 != 0 {
                     break;
                 }
-                for (d, s) in dst[j..j + 8].iter_mut().zip(src) {
-                    *d = *s as u16;
-                }
+                // Each byte to a 16-bit lane, four lanes a word.
+                let spread = |w: u64| {
+                    let w = (w | (w << 16)) & 0x0000_FFFF_0000_FFFF;
+                    (w | (w << 8)) & 0x00FF_00FF_00FF_00FF
+                };
+                let (lo, hi) = (spread(x & 0xFFFF_FFFF), spread(x >> 32));
+                let d: &mut [u16; 8] = (&mut dst[j..j + 8]).try_into().expect("8 units");
+                *d = [lo as u16, (lo >> 16) as u16, (lo >> 32) as u16, (lo >> 48) as u16, hi as u16, (hi >> 16) as u16, (hi >> 32) as u16, (hi >> 48) as u16];
                 i += 8;
                 j += 8;
             }
@@ -33,28 +39,33 @@ pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) -> usize {
             }
         }
         let b = bytes[i];
-        let at = |k: usize| bytes.get(i + k).map_or(0, |c| (c & 0x3F) as u32);
-        let (c, len) = if b < 0x80 {
-            (b as u32, 1)
-        } else if b < 0xE0 {
-            (((b as u32 & 0x1F) << 6) | at(1), 2)
-        } else if b < 0xF0 {
-            (((b as u32 & 0x0F) << 12) | (at(1) << 6) | at(2), 3)
-        } else {
-            (((b as u32 & 0x07) << 18) | (at(1) << 12) | (at(2) << 6) | at(3), 4)
+        let low = |c: u8| (c & 0x3F) as u32;
+        // A sequence cut short by the end of the text (not UTF-8) ends the conversion.
+        let (c, len) = match b {
+            0..=0x7F => (b as u32, 1),
+            0x80..=0xDF => match bytes.get(i..i + 2) {
+                Some(&[_, b1]) => (((b as u32 & 0x1F) << 6) | low(b1), 2),
+                _ => break,
+            },
+            0xE0..=0xEF => match bytes.get(i..i + 3) {
+                Some(&[_, b1, b2]) => (((b as u32 & 0x0F) << 12) | (low(b1) << 6) | low(b2), 3),
+                _ => break,
+            },
+            _ => match bytes.get(i..i + 4) {
+                Some(&[_, b1, b2, b3]) => (((b as u32 & 0x07) << 18) | (low(b1) << 12) | (low(b2) << 6) | low(b3), 4),
+                _ => break,
+            },
         };
         i += len;
         if c < 0x1_0000 {
             dst[j] = c as u16;
             j += 1;
-        } else if j + 1 < dst.len() {
-            // Four bytes give two units: there is room (j + 2 <= i).
+        } else {
+            // Four bytes give two units: there is room (j + 2 <= i <= n).
             let c = c - 0x1_0000;
             dst[j] = 0xD800 | (c >> 10) as u16;
             dst[j + 1] = 0xDC00 | (c & 0x3FF) as u16;
             j += 2;
-        } else {
-            break; // a truncated sequence at the end (not UTF-8)
         }
     }
     j
