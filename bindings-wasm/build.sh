@@ -61,16 +61,39 @@ fi
 opt_flags=(-O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
     --enable-mutable-globals --enable-reference-types --enable-multivalue)
 
+# wasm-dis and wasm-as of the same binaryen as wasm-opt.
+binaryen_tool() { # name args...
+    local name="$1"; shift
+    if [ "${wasm_opt[0]}" = wasm-opt ]; then "$name" "$@"; else node "$here/node_modules/binaryen/bin/$name" "$@"; fi
+}
+
+# Every memory.copy and memory.fill becomes a call to js/memmove.wat (small copies without V8's call out
+# to C; see there), through the text format.
+lower_memory_copy() { # in out
+    local wat="$1.wat"
+    binaryen_tool wasm-dis "$1" -o "$wat"
+    sed -i -e 's/^\( *\)(memory\.copy$/\1(call $jiuzhu_memmove/' -e 's/^\( *\)(memory\.fill$/\1(call $jiuzhu_memfill/' "$wat"
+    # the function goes before the module's closing parenthesis, its last line of its own
+    local close
+    close="$(grep -n '^)$' "$wat" | tail -n 1 | cut -d: -f1)"
+    sed -i "${close}d" "$wat"
+    { cat "$here/js/memmove.wat"; echo ")"; } >> "$wat"
+    binaryen_tool wasm-as "$wat" "${opt_flags[@]:1}" -o "$2"
+    rm -f "$wat"
+}
+
 # Runs wasm-opt on a wasm-bindgen output in place, from the cache when it ran before.
 optimise() {
     local file="$1" key cached
     [ ${#wasm_opt[@]} -gt 0 ] || return 0
-    key="$( (cat "$file"; echo "${opt_flags[*]}"; "${wasm_opt[@]}" --version) | sha256sum | cut -c1-32)"
+    key="$( (cat "$file" "$here/js/memmove.wat"; echo "${opt_flags[*]}"; "${wasm_opt[@]}" --version) | sha256sum | cut -c1-32)"
     cached="$root/target/wasm-opt-cache/$key.wasm"
     if [ ! -f "$cached" ]; then
         log "wasm-opt ${opt_flags[0]} (about a minute and a half with the npm binaryen)"
         mkdir -p "$root/target/wasm-opt-cache"
-        "${wasm_opt[@]}" "$file" "${opt_flags[@]}" -o "$cached.tmp"
+        lower_memory_copy "$file" "$cached.in"
+        "${wasm_opt[@]}" "$cached.in" "${opt_flags[@]}" -o "$cached.tmp"
+        rm -f "$cached.in"
         mv "$cached.tmp" "$cached"
     fi
     cp "$cached" "$file"
@@ -83,6 +106,17 @@ build_pkg() { # dir wasm-bindgen-target module-type
     chmod 755 "$tmp"
     wasm-bindgen "$wasm" --out-dir "$tmp" --out-name jiuzhu --target "$bgtarget"
     optimise "$tmp/jiuzhu_bg.wasm"
+    # jiuzhu.js is the generated module with the text path of js/fast.js installed on
+    # its Engine; the generated one becomes jiuzhu_impl.js (jiuzhu.d.ts types both).
+    mv "$tmp/jiuzhu.js" "$tmp/jiuzhu_impl.js"
+    if [ "$type" = module ]; then
+        { printf '%s\n' 'import * as impl from "./jiuzhu_impl.js";' 'export * from "./jiuzhu_impl.js";' \
+            'export { default } from "./jiuzhu_impl.js";' ''
+          cat "$here/js/fast.js"; printf '\n%s\n' 'installTextPath(impl);'; } > "$tmp/jiuzhu.js"
+    else
+        { printf '%s\n' '"use strict";' 'const impl = require("./jiuzhu_impl.js");' ''
+          cat "$here/js/fast.js"; printf '\n%s\n' 'installTextPath(impl);' 'module.exports = impl;'; } > "$tmp/jiuzhu.js"
+    fi
     cat > "$tmp/package.json" <<EOF
 {
   "name": "jiuzhu",
@@ -92,8 +126,8 @@ build_pkg() { # dir wasm-bindgen-target module-type
   "type": "$type",
   "main": "jiuzhu.js",
   "types": "jiuzhu.d.ts",
-  "files": ["jiuzhu.js", "jiuzhu.d.ts", "jiuzhu_bg.wasm", "jiuzhu_bg.wasm.d.ts"],
-  "sideEffects": false
+  "files": ["jiuzhu.js", "jiuzhu_impl.js", "jiuzhu.d.ts", "jiuzhu_bg.wasm", "jiuzhu_bg.wasm.d.ts"],
+  "sideEffects": ["./jiuzhu.js"]
 }
 EOF
     rm -rf "$here/$dir"

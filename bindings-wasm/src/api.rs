@@ -86,6 +86,12 @@ pub fn evaluate_text(engine: &Engine, text: &str, opts: &EvalOptions) -> Result<
     Ok(engine.evaluate_json(text, &core_opts)?)
 }
 
+/// [`evaluate_text`], appending the JSON to `out` (nothing on an error).
+pub fn evaluate_into(engine: &Engine, text: &str, opts: &EvalOptions, out: &mut Vec<u8>) -> Result<(), DoorError> {
+    let core_opts = opts.to_core()?;
+    Ok(engine.evaluate_json_into(text, &core_opts, out)?)
+}
+
 /// Problems found in a JavaScript value before it became JSON (NaN, Infinity, BigInt)
 /// put first, then the engine's own findings on the rest of the document: every problem
 /// at once, one per path.

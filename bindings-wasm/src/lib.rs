@@ -25,11 +25,14 @@
 //! * Nothing here panics on bad input: every path returns a `Result` (the wasm build
 //!   aborts on a panic, since wasm32 has no unwinding).
 
+pub mod alloc;
 pub mod api;
+pub mod mem;
+pub mod text;
 
 #[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOCATOR: alloc::Pooled<talc::wasm::WasmDynamicTalc> = alloc::Pooled::new(talc::wasm::new_wasm_dynamic_allocator());
 
 use api::{DoorError, EvalOptions};
 use jiuzhu_core::FieldError;
@@ -70,10 +73,51 @@ fn install_panic_hook() {
     });
 }
 
+/// The module's memory, for js/fast.js (the buffers of `Engine.__inputBuffer` and
+/// `Engine.__outputBuffer` are in it).
+#[wasm_bindgen(js_name = __memory, skip_typescript)]
+pub fn memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
 /// A compiled rule pack, ready to evaluate households.
 #[wasm_bindgen(js_name = Engine)]
 pub struct WasmEngine {
     inner: jiuzhu_core::Engine,
+    io: Buffers,
+}
+
+/// The buffers of the text path (js/fast.js): the household's UTF-8 text, written by
+/// JavaScript straight into wasm memory, and the assessment as UTF-8 and as UTF-16, read
+/// by JavaScript from it. Kept between calls so that an evaluation allocates none of them.
+#[derive(Default)]
+struct Buffers {
+    input: Vec<u8>,
+    json: Vec<u8>,
+    utf16: Vec<u16>,
+}
+
+/// A buffer that grew past this (a huge household) is given back after the call.
+const KEEP_BYTES: usize = 1 << 20;
+
+impl Buffers {
+    fn trim(&mut self) {
+        if self.input.capacity() > KEEP_BYTES {
+            self.input = Vec::new();
+        }
+        if self.json.capacity() > KEEP_BYTES {
+            self.json = Vec::new();
+        }
+        if self.utf16.capacity() * 2 > KEEP_BYTES {
+            self.utf16 = Vec::new();
+        }
+    }
+}
+
+impl From<jiuzhu_core::Engine> for WasmEngine {
+    fn from(inner: jiuzhu_core::Engine) -> Self {
+        WasmEngine { inner, io: Buffers::default() }
+    }
 }
 
 #[wasm_bindgen(js_class = Engine)]
@@ -82,7 +126,7 @@ impl WasmEngine {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Result<WasmEngine, JsValue> {
         install_panic_hook();
-        jiuzhu_core::Engine::new().map(|inner| WasmEngine { inner }).map_err(|e| to_js(DoorError::from(e)))
+        jiuzhu_core::Engine::new().map(WasmEngine::from).map_err(|e| to_js(DoorError::from(e)))
     }
 
     /// An engine for your own rule pack: an object (or a `Map`) from path relative to the
@@ -94,7 +138,7 @@ impl WasmEngine {
         install_panic_hook();
         let entries = read_pack_files(files.as_ref()).map_err(to_js)?;
         let files = jiuzhu_core::PackFiles::from_map(entries);
-        jiuzhu_core::Engine::from_files(files).map(|inner| WasmEngine { inner }).map_err(|e| to_js(DoorError::from(e)))
+        jiuzhu_core::Engine::from_files(files).map(WasmEngine::from).map_err(|e| to_js(DoorError::from(e)))
     }
 
     /// The same compiled pack with parameter overrides (a reform):
@@ -102,7 +146,7 @@ impl WasmEngine {
     #[wasm_bindgen(js_name = withParameters)]
     pub fn with_parameters(&self, overrides: OverridesJs) -> Result<WasmEngine, JsValue> {
         let specs = read_overrides(overrides.as_ref()).map_err(to_js)?;
-        api::with_parameters(&self.inner, &specs).map(|inner| WasmEngine { inner }).map_err(to_js)
+        api::with_parameters(&self.inner, &specs).map(WasmEngine::from).map_err(to_js)
     }
 
     /// Evaluates a household (an object or JSON text) and returns the assessment as a
@@ -117,6 +161,32 @@ impl WasmEngine {
     #[wasm_bindgen(js_name = evaluateJson)]
     pub fn evaluate_json(&self, household: HouseholdInput, options: Option<EvaluateOptionsJs>) -> Result<String, JsValue> {
         self.evaluate_to_text(household.as_ref(), options.as_ref().map(AsRef::as_ref))
+    }
+
+    /// The text path's input buffer, with room for at least `capacity` bytes: its address
+    /// in wasm memory (js/fast.js writes the household's UTF-8 text there).
+    #[wasm_bindgen(js_name = __inputBuffer, skip_typescript)]
+    pub fn input_buffer(&mut self, capacity: usize) -> usize {
+        let input = &mut self.io.input;
+        input.clear();
+        input.reserve(capacity);
+        input.as_mut_ptr() as usize
+    }
+
+    /// Evaluates the first `len` bytes of the input buffer (the household's JSON text) into
+    /// the output buffer as UTF-16; returns the number of UTF-16 units (the address is
+    /// `__outputBuffer()`). Errors are thrown as by `evaluateJson`.
+    #[wasm_bindgen(js_name = __evaluateBuffer, skip_typescript)]
+    pub fn evaluate_buffer(&mut self, len: usize, options: Option<EvaluateOptionsJs>) -> Result<usize, JsValue> {
+        let result = self.evaluate_buffer_inner(len, options.as_ref().map(AsRef::as_ref));
+        self.io.trim();
+        result
+    }
+
+    /// The address of the output buffer of the last `__evaluateBuffer`.
+    #[wasm_bindgen(js_name = __outputBuffer, skip_typescript)]
+    pub fn output_buffer(&self) -> usize {
+        self.io.utf16.as_ptr() as usize
     }
 
     /// Program ids, in run order.
@@ -151,6 +221,23 @@ impl WasmEngine {
 }
 
 impl WasmEngine {
+    fn evaluate_buffer_inner(&mut self, len: usize, options: Option<&JsValue>) -> Result<usize, JsValue> {
+        let opts = read_options(options).map_err(to_js)?;
+        let io = &mut self.io;
+        if len > io.input.capacity() {
+            return Err(to_js(DoorError::usage("", "the household text is longer than its buffer")));
+        }
+        // SAFETY: JavaScript wrote `len` bytes into the reserved capacity; u8 has no
+        // invalid values, so the bytes are initialised whatever it wrote.
+        unsafe { io.input.set_len(len) };
+        // A JS string encoded by Buffer.write or TextEncoder is always valid UTF-8.
+        let text = std::str::from_utf8(&io.input)
+            .map_err(|_| to_js(DoorError::validation(vec![FieldError { path: String::new(), message: "the household text is not UTF-8".into() }])))?;
+        io.json.clear();
+        api::evaluate_into(&self.inner, text, &opts, &mut io.json).map_err(to_js)?;
+        Ok(text::utf8_to_utf16(&io.json, &mut io.utf16))
+    }
+
     fn evaluate_to_text(&self, household: &JsValue, options: Option<&JsValue>) -> Result<String, JsValue> {
         let opts = read_options(options).map_err(to_js)?;
         let (text, problems) = household_text(household).map_err(to_js)?;

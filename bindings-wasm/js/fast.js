@@ -1,0 +1,52 @@
+// The text path of Engine.evaluateJson and Engine.evaluate, for a household given as JSON
+// text. wasm-bindgen's own string passing costs a TextEncoder copy in and a UTF-8
+// TextDecoder out per call; here JS writes the household straight into the engine's
+// input buffer in wasm memory, and reads the assessment back as UTF-16 (converted in
+// Rust), which decodes as a plain copy. Objects and everything else take the generated
+// methods. build.sh puts this into pkg/jiuzhu.js and pkg-node/jiuzhu.js.
+function installTextPath(impl) {
+  const proto = impl.Engine.prototype;
+  const generatedJson = proto.evaluateJson;
+  const generatedEvaluate = proto.evaluate;
+  const node = typeof process === "object" && process !== null && typeof process.versions?.node === "string" && typeof Buffer === "function";
+  const encoder = node ? null : new TextEncoder();
+  const decoder = node ? null : new TextDecoder("utf-16le", { ignoreBOM: true });
+  // What Buffer#toString("utf16le") and Buffer#write(s, at, n, "utf8") call, without their
+  // argument handling (half the time for an assessment); undocumented, so only when there.
+  const ucs2Slice = node && typeof Buffer.prototype.ucs2Slice === "function" ? Buffer.prototype.ucs2Slice : null;
+  const utf8Write = node && typeof Buffer.prototype.utf8Write === "function" ? Buffer.prototype.utf8Write : null;
+  let memory = null;
+  let bytes = null;
+
+  // A byte view of wasm memory (a Buffer on Node), remade when the memory grew (its old
+  // ArrayBuffer is then detached).
+  function view() {
+    const buffer = memory.buffer;
+    if (bytes === null || bytes.buffer !== buffer) bytes = node ? Buffer.from(buffer) : new Uint8Array(buffer);
+    return bytes;
+  }
+
+  function evaluateText(engine, household, options) {
+    if (memory === null) memory = impl.__memory();
+    // A UTF-16 unit is at most 3 bytes of UTF-8 (a surrogate pair, 2 units, is 4).
+    const room = household.length * 3;
+    const at = engine.__inputBuffer(room);
+    let v = view();
+    const len = !node ? encoder.encodeInto(household, v.subarray(at, at + room)).written
+      : utf8Write ? utf8Write.call(v, household, at, room) : v.write(household, at, room, "utf8");
+    const units = engine.__evaluateBuffer(len, options);
+    const out = engine.__outputBuffer();
+    v = view();
+    if (!node) return decoder.decode(v.subarray(out, out + units * 2));
+    return ucs2Slice ? ucs2Slice.call(v, out, out + units * 2) : v.toString("utf16le", out, out + units * 2);
+  }
+
+  proto.evaluateJson = function evaluateJson(household, options) {
+    if (typeof household !== "string") return generatedJson.call(this, household, options);
+    return evaluateText(this, household, options);
+  };
+  proto.evaluate = function evaluate(household, options) {
+    if (typeof household !== "string") return generatedEvaluate.call(this, household, options);
+    return JSON.parse(evaluateText(this, household, options));
+  };
+}
