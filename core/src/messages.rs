@@ -158,7 +158,8 @@ pub(crate) struct Template {
 enum Part {
     /// Literal text, and the same escaped for the inside of a JSON string.
     Text(String, Box<[u8]>),
-    Hole(String),
+    /// A placeholder's name, interned (as the keys of compiled rules' maps are).
+    Hole(&'static str),
 }
 
 impl Template {
@@ -193,26 +194,27 @@ impl Templates {
     }
 
     /// Fills `t` (see [`render_into`]) in language number `lang` (named `lang_name`).
-    pub fn render_into<'a>(&self, out: &mut String, t: &Template, lang: usize, lang_name: &str, value: impl Fn(&str) -> Option<Fill<'a>>) {
+    pub fn render_into<'a>(&self, out: &mut String, t: &Template, lang: usize, lang_name: &str, value: impl Fn(&'static str) -> Option<Fill<'a>>) {
         self.fill(out, t, lang, lang_name, value)
     }
 
     /// [`Templates::render_into`] as a JSON string (quotes included) appended to `out`:
     /// the literal parts were escaped once, when the pack loaded; only the figures and
     /// words filled in are escaped here.
-    pub fn render_json_into<'a>(&self, out: &mut Vec<u8>, t: &Template, lang: usize, lang_name: &str, value: impl Fn(&str) -> Option<Fill<'a>>) {
+    pub fn render_json_into<'a>(&self, out: &mut Vec<u8>, t: &Template, lang: usize, lang_name: &str, value: impl Fn(&'static str) -> Option<Fill<'a>>) {
         out.push(b'"');
         self.fill(&mut JsonText(out), t, lang, lang_name, value);
         out.push(b'"');
     }
 
-    fn fill<'a>(&self, out: &mut impl MessageOut, t: &Template, lang: usize, lang_name: &str, value: impl Fn(&str) -> Option<Fill<'a>>) {
+    /// `value` is asked for each placeholder by its interned name.
+    fn fill<'a>(&self, out: &mut impl MessageOut, t: &Template, lang: usize, lang_name: &str, value: impl Fn(&'static str) -> Option<Fill<'a>>) {
         let words = self.words.get(lang);
         let word = |t: &str| -> String { words.and_then(|w| w.get(t)).cloned().unwrap_or_else(|| t.to_string()) };
         for part in &t.parts {
             match part {
                 Part::Text(text, json) => out.literal(text, json),
-                Part::Hole(name) => match value(name) {
+                Part::Hole(name) => match value(*name) {
                     Some(Fill::Decimal(d)) => out.decimal(d),
                     Some(Fill::Int(i)) => out.int(i),
                     Some(Fill::Text(t)) => out.piece(words.and_then(|w| w.get(t.as_ref())).map_or(t.as_ref(), String::as_str)),
@@ -296,7 +298,7 @@ fn split(template: &str) -> Vec<Part> {
         if start > 0 {
             parts.push(text_part(&rest[..start]));
         }
-        parts.push(Part::Hole(after[..end].to_string()));
+        parts.push(Part::Hole(crate::script::value::intern(&after[..end])));
         rest = &after[end + 1..];
     }
     if !rest.is_empty() {

@@ -161,7 +161,7 @@ impl Decision<'_> {
     /// The message of a reason (its code when the catalog has none), appended to `out`.
     fn message_into(&self, out: &mut String, r: &RawReason, entry: Option<&Template>) {
         match entry {
-            Some(t) => self.engine.pack.templates.render_into(out, t, self.lang_index, self.lang, |name| fill(r.values.get(name))),
+            Some(t) => self.engine.pack.templates.render_into(out, t, self.lang_index, self.lang, |name| fill(r.values.get_interned(name))),
             None => out.push_str(&r.code),
         }
     }
@@ -263,7 +263,7 @@ impl Decision<'_> {
                 // (json_value starts a value: asked only when one is written through it)
                 let written = entry.is_some_and(|t| match sink.json_value() {
                     Some(out) => {
-                        pack.templates.render_json_into(out, t, self.lang_index, self.lang, |name| fill(r.values.get(name)));
+                        pack.templates.render_json_into(out, t, self.lang_index, self.lang, |name| fill(r.values.get_interned(name)));
                         true
                     }
                     None => false,

@@ -124,6 +124,16 @@ impl ValMap {
     pub fn get(&self, key: &str) -> Option<&Val> {
         self.find(key).ok().map(|i| &self.entries[i].1)
     }
+    /// [`ValMap::get`] of an interned key ([`intern`]): the maps of compiled rules have
+    /// interned keys, found here by address before any text is compared.
+    #[inline]
+    pub fn get_interned(&self, key: &'static str) -> Option<&Val> {
+        let same = |k: &Str| matches!(k, Str::Static(s) if std::ptr::eq(s.as_ptr(), key.as_ptr()) && s.len() == key.len());
+        match self.entries.iter().find(|(k, _)| same(k)) {
+            Some((_, v)) => Some(v),
+            None => self.get(key),
+        }
+    }
     /// The value at position `i` if its key is `key`.
     #[inline]
     pub fn get_at(&self, i: usize, key: &str) -> Option<&Val> {
