@@ -68,6 +68,19 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 SIZES=(10000 100000)
 [ "$FULL" = 1 ] && SIZES+=(1000000)
 
+# timed BIN N T OUTPUT LOG: runs `BIN batch` on synth-N with T threads under
+# /usr/bin/time -v; sets SECS (wall), RSS_MB, RATE (households/s), US (wall×threads per
+# household).
+timed() {
+  /usr/bin/time -v "$1" batch "$OUT/synth-$2.jsonl" -o "$4" --threads "$3" 2>"$5" >/dev/null
+  local wall
+  wall=$(grep 'Elapsed (wall clock)' "$5" | awk '{print $NF}')
+  SECS=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  RSS_MB=$(($(grep 'Maximum resident set size' "$5" | awk '{print $NF}') / 1024))
+  RATE=$(awk -v n="$2" -v s="$SECS" 'BEGIN { printf "%.0f", n / s }')
+  US=$(awk -v n="$2" -v s="$SECS" -v t="$3" 'BEGIN { printf "%.1f", s * t / n * 1e6 }')
+}
+
 ROWS=()
 for n in "${SIZES[@]}"; do
   f=$OUT/synth-$n.jsonl
@@ -84,18 +97,11 @@ for n in "${SIZES[@]}"; do
   [ "$build" = pgo ] && bin=$JZ_PGO
   for t in "${threads_list[@]}"; do
     echo "== batch $n households, $t thread(s), $build"
-    log=$OUT/time-$n-$t-$build.txt
-    /usr/bin/time -v "$bin" batch "$f" -o "$OUT/assessments-$n.jsonl" --threads "$t" 2>"$log" >/dev/null
-    wall=$(grep 'Elapsed (wall clock)' "$log" | awk '{print $NF}')
-    secs=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-    rss=$(grep 'Maximum resident set size' "$log" | awk '{print $NF}')
-    user=$(grep 'User time' "$log" | awk '{print $NF}')
+    timed "$bin" "$n" "$t" "$OUT/assessments-$n.jsonl" "$OUT/time-$n-$t-$build.txt"
     lines=$(wc -l <"$OUT/assessments-$n.jsonl")
     errors=$(grep -c '"errors"' "$OUT/assessments-$n.jsonl" || true)
-    rate=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
-    us=$(awk -v n="$n" -v s="$secs" -v t="$t" 'BEGIN { printf "%.1f", s * t / n * 1e6 }')
     ROWS+=("$(printf '| batch (%s) | %9d | %d | %8.2f s | %8s /s | %6.1f µs | %6d MB | %s out, %s errors |' \
-      "$build" "$n" "$t" "$secs" "$rate" "$us" "$((rss / 1024))" "$lines" "$errors")")
+      "$build" "$n" "$t" "$SECS" "$RATE" "$US" "$RSS_MB" "$lines" "$errors")")
     echo "   ${ROWS[-1]}"
     if [ "$n" = 10000 ] && [ "$t" = 1 ]; then
       if [ "$build" = release ]; then
@@ -109,6 +115,20 @@ for n in "${SIZES[@]}"; do
   done
 done
 rm -f "$OUT"/assessments-*.jsonl "$OUT"/reference-*.jsonl
+
+# The rows above write every assessment to a file (≈ 3.8 KB a household); on a VM the
+# disk can take a large share of the wall time. The engine alone: the same batch with the
+# output discarded.
+for build in release $([ "$PGO" = 1 ] && echo pgo); do
+  bin=$JZ
+  [ "$build" = pgo ] && bin=$JZ_PGO
+  n=100000 t=2
+  echo "== batch $n households, $t threads, $build, output discarded"
+  timed "$bin" "$n" "$t" /dev/null "$OUT/time-$n-$t-$build-null.txt"
+  ROWS+=("$(printf '| batch (%s) to /dev/null | %9d | %d | %8.2f s | %8s /s | %6.1f µs | %6d MB | discarded |' \
+    "$build" "$n" "$t" "$SECS" "$RATE" "$US" "$RSS_MB")")
+  echo "   ${ROWS[-1]}"
+done
 
 echo "== evaluate examples/household.json (one process per run: load pack, evaluate, print)"
 if command -v hyperfine >/dev/null; then
