@@ -19,12 +19,21 @@ pub fn parse_date(s: &str) -> Option<Date> {
 
 /// `YYYY-MM-DD` (years 0–9999; chrono's formatter for any other).
 pub fn format_date(d: Date) -> String {
+    match date_text(d, &mut [0; 10]) {
+        Some(t) => t.to_string(),
+        None => d.format("%Y-%m-%d").to_string(),
+    }
+}
+
+/// [`format_date`] of a year 0–9999, written into `buf` (no allocation); `None` for
+/// other years.
+pub fn date_text(d: Date, buf: &mut [u8; 10]) -> Option<&str> {
     let (y, m, day) = (d.year(), d.month(), d.day());
     if !(0..=9999).contains(&y) {
-        return d.format("%Y-%m-%d").to_string();
+        return None;
     }
     let y = y as u32;
-    let digits = [
+    *buf = [
         b'0' + (y / 1000) as u8,
         b'0' + (y / 100 % 10) as u8,
         b'0' + (y / 10 % 10) as u8,
@@ -36,7 +45,7 @@ pub fn format_date(d: Date) -> String {
         b'0' + (day / 10) as u8,
         b'0' + (day % 10) as u8,
     ];
-    digits.iter().map(|&b| b as char).collect()
+    std::str::from_utf8(buf).ok()
 }
 
 /// Whole years from `birth` to `on`. A 29 February birthday is reached on 1 March in a

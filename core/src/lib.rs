@@ -517,8 +517,7 @@ impl Engine {
             let household = household_val.get_or_insert_with(|| script::convert::household_val(h, derived)).clone();
             let outcome = match (&p.fast, fast) {
                 (Ok(program), true) => {
-                    let mut run = script::fast::Run::new(&mut session, &pack.manifest.limits);
-                    let value = run.run(program, household, results);
+                    let value = script::fast::Run::new(&mut session, &pack.manifest.limits).run(program, household, results);
                     match value.ok().map(script::read_outcome) {
                         Some(Ok(o)) => o,
                         _ => return (Err(Stop::Bail), session),

@@ -180,7 +180,10 @@ impl Decision<'_> {
         sink.key("household_id");
         sink.text(&h.id, Text::Unique);
         sink.key("as_of");
-        sink.text(&date::format_date(self.as_of), Text::Word);
+        match date::date_text(self.as_of, &mut [0; 10]) {
+            Some(t) => sink.text(t, Text::Word),
+            None => sink.text(&date::format_date(self.as_of), Text::Word),
+        }
         sink.key("region");
         sink.text(&h.region, Text::Word);
         sink.key("rule_pack");

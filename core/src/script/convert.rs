@@ -1,7 +1,6 @@
 //! The household (with its derived figures) as the map a script reads.
 
 use super::value::{Str, Val, ValMap};
-use crate::date::format_date;
 use crate::household::*;
 use rust_decimal::Decimal;
 
@@ -36,7 +35,7 @@ pub fn household_val(h: &Household, d: &Derived) -> Val {
         .map(|e| {
             map([
                 ("compensation", dec(e.compensation.0)),
-                ("date", Val::from(format_date(e.date.0))),
+                ("date", Val::date(e.date.0)),
                 ("kind", word(e.kind.as_str())),
                 ("loss", dec(e.loss.0)),
             ])
@@ -45,7 +44,7 @@ pub fn household_val(h: &Household, d: &Derived) -> Val {
     let hist = &h.history;
     map([
         ("area", word(h.area.as_str())),
-        ("as_of", Val::from(format_date(d.as_of))),
+        ("as_of", Val::date(d.as_of)),
         (
             "assets",
             map([
@@ -69,9 +68,9 @@ pub fn household_val(h: &Household, d: &Derived) -> Val {
         (
             "history",
             map([
-                ("subsistence_exit_income_since", opt(hist.subsistence_exit_income_since, |x| Val::from(format_date(x.0)))),
+                ("subsistence_exit_income_since", opt(hist.subsistence_exit_income_since, |x| Val::date(x.0))),
                 ("subsistence_last_amount", opt(hist.subsistence_last_amount, |x| dec(x.0))),
-                ("subsistence_since", opt(hist.subsistence_since, |x| Val::from(format_date(x.0)))),
+                ("subsistence_since", opt(hist.subsistence_since, |x| Val::date(x.0))),
                 ("temporary_aid_grants_12m", int(hist.temporary_aid_grants_12m as i64)),
             ]),
         ),
@@ -90,7 +89,7 @@ fn member_val(m: &Member, d: &DerivedMember) -> Val {
     let emp = m.employment.as_ref();
     map([
         ("age", int(d.age)),
-        ("birth_date", Val::from(format_date(m.birth_date.0))),
+        ("birth_date", Val::date(m.birth_date.0)),
         ("counted_income", dec(d.counted_income)),
         ("disability_grade", opt(m.disability_grade, |g| int(g as i64))),
         ("employment_status", opt(emp, |e| word(e.status.as_str()))),

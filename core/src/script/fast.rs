@@ -17,7 +17,7 @@
 
 use super::session::Session;
 use super::value::{intern, Str, Val, ValMap};
-use crate::date::{days_before, format_date, months_before, parse_date};
+use crate::date::{days_before, months_before, parse_date};
 use crate::money::round2;
 use crate::pack::Limits;
 use rhai::{ASTFlags, Expr, FnCallExpr, Stmt, StmtBlock, AST};
@@ -547,14 +547,23 @@ pub struct Run<'s> {
     max_bytes: usize,
 }
 
+impl Drop for Run<'_> {
+    fn drop(&mut self) {
+        self.slots.clear();
+        self.session.slots = std::mem::take(&mut self.slots);
+    }
+}
+
 impl<'s> Run<'s> {
     /// A run within `limits`, given up well before Rhai would stop (the count here is
     /// coarser than Rhai's, so the budget is a quarter of it).
     pub fn new(session: &'s mut Session, limits: &Limits) -> Run<'s> {
         let lim = |x: usize| if x == 0 { usize::MAX } else { x };
+        // The slots of the session's previous program (empty, its capacity kept).
+        let slots = std::mem::take(&mut session.slots);
         Run {
             session,
-            slots: Vec::new(),
+            slots,
             ops: 0,
             max_ops: if limits.max_operations == 0 { u64::MAX } else { limits.max_operations / 4 },
             elems: 0,
@@ -1014,12 +1023,12 @@ impl<'s> Run<'s> {
             (Builtin::MonthsBefore, [Val::Str(d), Val::Int(n)]) => {
                 let d = parse_date(d).ok_or(Bail)?;
                 let n = u32::try_from(*n).map_err(|_| Bail)?;
-                Val::Str(Str::from(format_date(months_before(d, n).ok_or(Bail)?)))
+                Val::date(months_before(d, n).ok_or(Bail)?)
             }
             (Builtin::DaysBefore, [Val::Str(d), Val::Int(n)]) => {
                 let d = parse_date(d).ok_or(Bail)?;
                 let n = u64::try_from(*n).map_err(|_| Bail)?;
-                Val::Str(Str::from(format_date(days_before(d, n).ok_or(Bail)?)))
+                Val::date(days_before(d, n).ok_or(Bail)?)
             }
             (Builtin::Step, [Val::Str(label), value]) => {
                 self.session.step_val(label, value);

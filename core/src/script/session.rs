@@ -112,6 +112,8 @@ pub struct Session {
     pub program: String,
     /// A parameter error raised inside a script: reported as such, not as a rule error.
     pub error: Option<Error>,
+    /// The compiled evaluator's variable slots, kept from one program to the next.
+    pub slots: Vec<Val>,
 }
 
 thread_local! {
@@ -120,7 +122,7 @@ thread_local! {
 
 impl Session {
     pub fn new(store: Arc<ParamStore>, overrides: Arc<Overrides>, res: Arc<Resolution>, trace: bool) -> Self {
-        Session { store, overrides, res, traced: Vec::new(), trace: trace.then(Vec::new), program: String::new(), error: None }
+        Session { store, overrides, res, traced: Vec::new(), trace: trace.then(Vec::new), program: String::new(), error: None, slots: Vec::new() }
     }
 
     fn record(&mut self, name: &str, r: &Resolved) {
