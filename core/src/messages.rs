@@ -214,7 +214,7 @@ impl Templates {
         for part in &t.parts {
             match part {
                 Part::Text(text, json) => out.literal(text, json),
-                Part::Hole(name) => match value(*name) {
+                Part::Hole(name) => match value(name) {
                     Some(Fill::Decimal(d)) => out.decimal(d),
                     Some(Fill::Int(i)) => out.int(i),
                     Some(Fill::Text(t)) => out.piece(words.and_then(|w| w.get(t.as_ref())).map_or(t.as_ref(), String::as_str)),
