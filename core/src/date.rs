@@ -19,15 +19,18 @@ pub fn parse_date(s: &str) -> Option<Date> {
 
 /// `YYYY-MM-DD` (years 0–9999; chrono's formatter for any other).
 pub fn format_date(d: Date) -> String {
-    match date_text(d, &mut [0; 10]) {
-        Some(t) => t.to_string(),
-        None => d.format("%Y-%m-%d").to_string(),
+    date_str(d, &mut [0; 10]).into_owned()
+}
+
+/// [`format_date`], written into `buf` (no allocation) for the years 0–9999.
+pub fn date_str(d: Date, buf: &mut [u8; 10]) -> std::borrow::Cow<'_, str> {
+    match date_text(d, buf) {
+        Some(t) => std::borrow::Cow::Borrowed(t),
+        None => std::borrow::Cow::Owned(d.format("%Y-%m-%d").to_string()),
     }
 }
 
-/// [`format_date`] of a year 0–9999, written into `buf` (no allocation); `None` for
-/// other years.
-pub fn date_text(d: Date, buf: &mut [u8; 10]) -> Option<&str> {
+fn date_text(d: Date, buf: &mut [u8; 10]) -> Option<&str> {
     let (y, m, day) = (d.year(), d.month(), d.day());
     if !(0..=9999).contains(&y) {
         return None;

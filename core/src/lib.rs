@@ -403,17 +403,7 @@ impl Engine {
     }
 
     pub(crate) fn check_region(&self, region: &str) -> Result<()> {
-        // The codes of params::region_chain, made on the stack (this runs per household).
-        let known = &self.pack.known_regions;
-        let covered = known.contains(region)
-            || (region.len() == 6
-                && region.is_ascii()
-                && [4, 2, 0].into_iter().any(|keep| {
-                    let mut code = *b"000000";
-                    code[..keep].copy_from_slice(&region.as_bytes()[..keep]);
-                    std::str::from_utf8(&code).is_ok_and(|c| known.contains(c))
-                }));
-        if covered {
+        if params::in_region_chain(region, |c| self.pack.known_regions.contains(c)) {
             return Ok(());
         }
         let known: Vec<&str> = self.pack.known_regions.iter().map(String::as_str).collect();

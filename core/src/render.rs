@@ -180,10 +180,7 @@ impl Decision<'_> {
         sink.key("household_id");
         sink.text(&h.id, Text::Unique);
         sink.key("as_of");
-        match date::date_text(self.as_of, &mut [0; 10]) {
-            Some(t) => sink.text(t, Text::Word),
-            None => sink.text(&date::format_date(self.as_of), Text::Word),
-        }
+        sink.text(&date::date_str(self.as_of, &mut [0; 10]), Text::Word);
         sink.key("region");
         sink.text(&h.region, Text::Word);
         sink.key("rule_pack");
@@ -263,28 +260,19 @@ impl Decision<'_> {
                 sink.key("code");
                 sink.text(&r.code, Text::Word);
                 sink.key("message");
-                // (json_value starts a value: asked only when one is written through it)
-                let written = entry.is_some_and(|t| match sink.json_value() {
-                    Some(out) => {
-                        pack.templates.render_json_into(out, t, self.lang_index, self.lang, |name| fill(r.values.get_interned(name)));
-                        true
-                    }
-                    None => false,
+                let prepared = entry.is_some_and(|t| {
+                    write_json_value(sink, |out| {
+                        pack.templates.render_json_into(out, t, self.lang_index, self.lang, |name| fill(r.values.get_interned(name)))
+                    })
                 });
-                if !written {
+                if !prepared {
                     message.clear();
                     self.message_into(&mut message, r, entry);
                     sink.text(&message, if entry.is_none_or(Template::is_fixed) { Text::Word } else { Text::Unique });
                 }
                 sink.key("basis");
-                let written = r.basis.is_none().then_some(entry).flatten().is_some_and(|t| match sink.json_value() {
-                    Some(out) => {
-                        out.extend_from_slice(&t.basis_json);
-                        true
-                    }
-                    None => false,
-                });
-                if !written {
+                let catalog_basis = entry.filter(|_| r.basis.is_none());
+                if !catalog_basis.is_some_and(|t| write_json_value(sink, |out| out.extend_from_slice(&t.basis_json))) {
                     sink.text(basis(r, entry), Text::Word);
                 }
                 sink.key("values");
@@ -392,6 +380,19 @@ impl Sink for JsonSink<'_> {
     fn json_value(&mut self) -> Option<&mut Vec<u8>> {
         self.item();
         Some(self.out)
+    }
+}
+
+/// Writes the next value as ready JSON when `sink` takes JSON text (see
+/// [`Sink::json_value`], which starts a value: so it is asked only when one will be
+/// written); `false` when the sink wants events instead.
+fn write_json_value(sink: &mut impl Sink, write: impl FnOnce(&mut Vec<u8>)) -> bool {
+    match sink.json_value() {
+        Some(out) => {
+            write(out);
+            true
+        }
+        None => false,
     }
 }
 

@@ -119,16 +119,36 @@ pub struct ParamStore {
 /// Region codes from the most specific to the national default:
 /// `110105 → [110105, 110100, 110000, 000000]`.
 pub fn region_chain(code: &str) -> Vec<String> {
-    let mut chain = vec![code.to_string()];
-    if code.len() == 6 {
-        for keep in [4, 2, 0] {
-            let c = format!("{}{}", &code[..keep], "0".repeat(6 - keep));
-            if chain.last() != Some(&c) {
-                chain.push(c);
+    let mut chain = Vec::new();
+    in_region_chain(code, |c| {
+        chain.push(c.to_string());
+        false
+    });
+    chain
+}
+
+/// Whether `found` holds for a code of [`region_chain`]`(code)`, asked in its order and
+/// stopping at the first yes; the codes are made on the stack (the engine checks every
+/// household's region this way).
+pub fn in_region_chain(code: &str, mut found: impl FnMut(&str) -> bool) -> bool {
+    if found(code) {
+        return true;
+    }
+    let Ok(mut last) = <[u8; 6]>::try_from(code.as_bytes()) else { return false };
+    if !code.is_ascii() {
+        return false;
+    }
+    for keep in [4, 2, 0] {
+        let mut c = *b"000000";
+        c[..keep].copy_from_slice(&code.as_bytes()[..keep]);
+        if c != last {
+            last = c;
+            if std::str::from_utf8(&c).is_ok_and(&mut found) {
+                return true;
             }
         }
     }
-    chain
+    false
 }
 
 impl ParamStore {

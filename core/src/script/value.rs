@@ -216,10 +216,7 @@ impl Val {
     }
     /// A date as rules see it: its `YYYY-MM-DD` text (one allocation, the shared string).
     pub fn date(d: crate::date::Date) -> Val {
-        match crate::date::date_text(d, &mut [0; 10]) {
-            Some(t) => Val::string(t),
-            None => Val::from(crate::date::format_date(d)),
-        }
+        Val::string(&crate::date::date_str(d, &mut [0; 10]))
     }
     pub fn map(m: ValMap) -> Val {
         Val::Map(Arc::new(m))
