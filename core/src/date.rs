@@ -48,7 +48,7 @@ fn date_text(d: Date, buf: &mut [u8; 10]) -> Option<&str> {
         b'0' + (day / 10) as u8,
         b'0' + (day % 10) as u8,
     ];
-    std::str::from_utf8(buf).ok()
+    Some(crate::json::ascii_str(buf))
 }
 
 /// Whole years from `birth` to `on`. A 29 February birthday is reached on 1 March in a

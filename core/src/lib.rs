@@ -84,6 +84,9 @@ pub struct Options {
 
 struct Program {
     id: String,
+    /// `id` interned: the key of `results.<id>` for later programs, without an
+    /// allocation per household.
+    key: &'static str,
     file: String,
     depends_on: Vec<usize>,
     ast: AST,
@@ -182,6 +185,7 @@ impl Engine {
                     Ok(ast) => programs.push(Program {
                         fast: script::fast::compile(&ast),
                         id: decl.id.clone(),
+                        key: script::value::intern(&decl.id),
                         file,
                         depends_on: decl
                             .depends_on
@@ -501,7 +505,7 @@ impl Engine {
             let mut results = script::value::ValMap::with_capacity(p.depends_on.len());
             for &i in &p.depends_on {
                 let v = outcome_vals[i].get_or_insert_with(|| outcomes[i].to_val()).clone();
-                results.insert(script::value::Str::new(&pack.programs[i].id), v);
+                results.insert(script::value::Str::Static(pack.programs[i].key), v);
             }
             let results = Val::map(results);
             let household = household_val.get_or_insert_with(|| script::convert::household_val(h, derived)).clone();

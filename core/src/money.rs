@@ -90,7 +90,7 @@ fn try_write2(out: &mut impl std::fmt::Write, x: Decimal, grouped: bool) -> std:
             break;
         }
     }
-    out.write_str(std::str::from_utf8(&buf[i..]).unwrap_or_default())?;
+    out.write_str(crate::json::ascii_str(&buf[i..]))?;
     out.write_char('.')?;
     out.write_char((b'0' + frac / 10) as char)?;
     out.write_char((b'0' + frac % 10) as char)

@@ -57,6 +57,12 @@ impl<'a> Cur<'a> {
     /// The next byte after JSON whitespace (not consumed).
     #[inline]
     fn peek(&mut self) -> Option<u8> {
+        // Compact JSON (every line of a batch): the next byte is the token.
+        match self.b.get(self.i) {
+            Some(&c) if c > b' ' => return Some(c),
+            None => return None,
+            _ => {}
+        }
         // Indentation of pretty-printed JSON: eight spaces at a time.
         while let Some(chunk) = self.b.get(self.i..self.i + 8) {
             if chunk != b"        " {

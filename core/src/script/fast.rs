@@ -839,7 +839,9 @@ impl<'s> Run<'s> {
     }
 
     fn expr(&mut self, e: &E) -> R<Val> {
-        self.tick()?;
+        // Counted here, checked by the statement or loop step around it: an expression
+        // cannot run on by itself (no user functions; a block inside it has statements).
+        self.ops += 1;
         Ok(match e {
             E::Const(v) => v.clone(),
             E::ConstArray(items) => {
