@@ -788,7 +788,7 @@ impl<'s> Run<'s> {
     }
 
     /// The value of a plain read ([`E::is_read`]), borrowed.
-    #[inline]
+    #[inline(always)]
     fn read<'v>(&'v self, e: &'v E) -> R<&'v Val> {
         match e {
             E::Const(v) => Ok(v),
@@ -1135,6 +1135,13 @@ fn compare(op: Op, x: &Val, y: &Val) -> R<bool> {
         (Val::Dec(a), Val::Dec(b)) => a.cmp(b),
         (Val::Str(a), Val::Str(b)) if matches!(op, Op::Eq | Op::Ne) => {
             return Ok((a == b) == (op == Op::Eq));
+        }
+        // `amount > 0`: a decimal against an integer literal, as `binary` widens it.
+        (Val::Dec(a), Val::Int(b)) => a.cmp(&Decimal::from(*b)),
+        (Val::Int(a), Val::Dec(b)) => Decimal::from(*a).cmp(b),
+        // `x != ()`: unit equals only unit (`binary`'s rule for different types).
+        (Val::Unit, _) | (_, Val::Unit) if matches!(op, Op::Eq | Op::Ne) => {
+            return Ok(matches!((x, y), (Val::Unit, Val::Unit)) == (op == Op::Eq));
         }
         _ => {
             return match binary(op, x, y)? {

@@ -286,17 +286,27 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
 fn read_reason(r: Val) -> Result<RawReason, String> {
     let t = r.type_name();
     let Val::Map(m) = r else { return Err(format!("a reason must be made with reason(code, values), found {t}")) };
-    let mut m = Arc::unwrap_or_clone(m);
-    let code = match m.remove("code") {
+    // One pass over the entries (a reason made by `reason()` has exactly `code` and
+    // `values`), rather than a search and a removal per key.
+    let (mut code, mut values, mut basis) = (None, None, None);
+    for (k, v) in Arc::unwrap_or_clone(m).into_entries() {
+        match k.as_str() {
+            "code" => code = Some(v),
+            "values" => values = Some(v),
+            "basis" => basis = Some(v),
+            _ => {}
+        }
+    }
+    let code = match code {
         Some(Val::Str(s)) => s,
         _ => return Err("a reason has no string `code`".into()),
     };
-    let values = match m.remove("values") {
+    let values = match values {
         None => ValMap::default(),
         Some(Val::Map(v)) => Arc::unwrap_or_clone(v),
         Some(_) => return Err("a reason's `values` must be a map".into()),
     };
-    let basis = match m.remove("basis") {
+    let basis = match basis {
         Some(Val::Str(s)) => Some(s),
         _ => None,
     };
