@@ -218,7 +218,7 @@ pub(crate) fn write_json(out: &mut Vec<u8>, x: Decimal) {
             }
             at -= 1;
             buf[at] = b'"';
-            out.extend_from_slice(&buf[at..]);
+            crate::json::put(out, &buf[at..]);
             return;
         }
     }

@@ -342,7 +342,7 @@ impl Sink for JsonSink<'_> {
         // The keys of the shape are plain words: nothing to escape.
         self.item();
         self.out.push(b'"');
-        self.out.extend_from_slice(k.as_bytes());
+        crate::json::put(self.out, k.as_bytes());
         self.out.extend_from_slice(b"\":");
         self.comma = false;
     }
