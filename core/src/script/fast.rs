@@ -838,10 +838,24 @@ impl<'s> Run<'s> {
         }
     }
 
+    /// An expression's value. The plain reads (most operands) are taken here, inlined
+    /// into the caller; the other nodes in [`Run::node`], whose size (and so its cost of
+    /// entry: saved registers, stack) the reads then do not pay.
+    #[inline]
     fn expr(&mut self, e: &E) -> R<Val> {
         // Counted here, checked by the statement or loop step around it: an expression
         // cannot run on by itself (no user functions; a block inside it has statements).
         self.ops += 1;
+        match e {
+            E::Const(v) => Ok(v.clone()),
+            E::Local(slot) => Ok(self.slots[*slot].clone()),
+            E::Prop(slot, key) => Ok(get_prop(&self.slots[*slot], key)?.clone()),
+            _ => self.node(e),
+        }
+    }
+
+    #[inline(never)]
+    fn node(&mut self, e: &E) -> R<Val> {
         Ok(match e {
             E::Const(v) => v.clone(),
             E::ConstArray(items) => {
