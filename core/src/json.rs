@@ -275,6 +275,37 @@ mod tests {
         }
     }
 
+    /// The same, on texts of every length up to 40 with a byte to escape at every
+    /// position, next to the bytes the word test can flag falsely after one (0x23 after
+    /// `"`, 0x5D after `\`, a space after a control character), from every start.
+    #[test]
+    fn scans_agree_at_every_length_and_position() {
+        let fillers = [b'a', 0x23, 0x5D, b' '];
+        let hits = [b'"', b'\\', 0x00, 0x1F];
+        let mut seed = 12345u64;
+        for len in 0..=40usize {
+            for p in 0..=len {
+                for (h, &hit) in hits.iter().enumerate() {
+                    let mut b: Vec<u8> = (0..len).map(|k| fillers[(k + h) % fillers.len()]).collect();
+                    if p < len {
+                        b[p] = hit;
+                    }
+                    // sometimes a second one further on
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    if len > 0 && seed >> 62 == 0 {
+                        let q = (seed >> 32) as usize % len;
+                        b[q] = hits[(seed >> 20) as usize % hits.len()];
+                    }
+                    for from in 0..=len {
+                        let slow = b[from..].iter().position(|&c| escape(c).is_some()).map(|x| x + from);
+                        assert_eq!(find_escape(&b, from), slow, "{b:?} from {from}");
+                        assert_eq!(find_escape_words(&b, from), slow, "{b:?} from {from} (words)");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn strings_escape_as_serde_json_does() {
         let mut samples: Vec<String> = vec![
