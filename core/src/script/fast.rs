@@ -638,12 +638,7 @@ impl<'s> Run<'s> {
         self.tick()?;
         Ok(match s {
             S::Let(slot, e) => {
-                let v = if e.is_read() {
-                    self.tick()?;
-                    self.read(e)?.clone()
-                } else {
-                    self.expr(e)?
-                };
+                let v = self.expr(e)?;
                 self.slots[*slot] = v;
                 Flow::Normal(Val::Unit)
             }
