@@ -273,19 +273,13 @@ impl MessageOut for JsonText<'_> {
     }
     fn decimal(&mut self, d: Decimal) {
         // Digits, `,`, `.` and `-`: nothing to escape.
-        write2(self, d, true);
+        crate::money::write_grouped(self.0, d);
     }
     fn int(&mut self, i: i64) {
         crate::json::write_int(self.0, i);
     }
 }
 
-impl std::fmt::Write for JsonText<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
-    }
-}
 
 /// A template's literal text and placeholders, split as [`render_into`] reads it (a `{`
 /// without its `}` is text).

@@ -191,36 +191,13 @@ impl Serialize for Money {
 /// Appends `"x"` with two places (what `Money`'s serialization gives in JSON; the text
 /// has only digits, `-` and `.`, so needs no escaping).
 pub(crate) fn write_json(out: &mut Vec<u8>, x: Decimal) {
-    // Two places or fewer and under 2^63 cents (every real figure): the cents directly.
-    let scale = x.scale();
-    if scale <= 2 {
-        let cents = i64::try_from(x.mantissa()).ok().and_then(|m| m.checked_mul(if scale == 2 { 1 } else if scale == 1 { 10 } else { 100 }));
-        if let Some(c) = cents {
-            let mut buf = [0u8; 24];
-            let mut at = buf.len() - 1;
-            buf[at] = b'"';
-            let u = c.unsigned_abs();
-            let frac = (u % 100) as u8;
-            at -= 3;
-            buf[at..at + 3].copy_from_slice(&[b'.', b'0' + frac / 10, b'0' + frac % 10]);
-            let mut int = u / 100;
-            loop {
-                at -= 1;
-                buf[at] = b'0' + (int % 10) as u8;
-                int /= 10;
-                if int == 0 {
-                    break;
-                }
-            }
-            if c < 0 {
-                at -= 1;
-                buf[at] = b'-';
-            }
-            at -= 1;
-            buf[at] = b'"';
-            crate::json::put(out, &buf[at..]);
-            return;
-        }
+    if let Some(c) = cents(x) {
+        let mut buf = [0u8; 32];
+        buf[31] = b'"';
+        let at = cents_into(c, false, &mut buf, 31) - 1;
+        buf[at] = b'"';
+        crate::json::put(out, &buf[at..]);
+        return;
     }
     let mut buf = StackText::default();
     out.push(b'"');
@@ -230,6 +207,59 @@ pub(crate) fn write_json(out: &mut Vec<u8>, x: Decimal) {
         out.extend_from_slice(format2(x).as_bytes());
     }
     out.push(b'"');
+}
+
+/// Appends `x` as [`format_grouped`] writes it (`-1,234.50`), for the figures of messages.
+pub(crate) fn write_grouped(out: &mut Vec<u8>, x: Decimal) {
+    match cents(x) {
+        Some(c) => {
+            let mut buf = [0u8; 32];
+            let at = cents_into(c, true, &mut buf, 32);
+            crate::json::put(out, &buf[at..]);
+        }
+        None => out.extend_from_slice(format_grouped(x).as_bytes()),
+    }
+}
+
+/// The cents of `x` when it has two places or fewer and fits 64 bits (every real
+/// figure): then its text comes from the cents directly, with no rounding to do.
+#[inline]
+fn cents(x: Decimal) -> Option<i64> {
+    let scale = x.scale();
+    if scale > 2 {
+        return None;
+    }
+    i64::try_from(x.mantissa()).ok().and_then(|m| m.checked_mul(if scale == 2 { 1 } else if scale == 1 { 10 } else { 100 }))
+}
+
+/// Writes `c` cents (`-1234.50`, or `-1,234.50` grouped) to end just before
+/// `buf[end]`; returns where it starts. A zero is never negative (`-0.00` is `0.00`).
+#[inline]
+fn cents_into(c: i64, grouped: bool, buf: &mut [u8; 32], end: usize) -> usize {
+    let u = c.unsigned_abs();
+    let frac = (u % 100) as u8;
+    let mut at = end - 3;
+    buf[at..end].copy_from_slice(&[b'.', b'0' + frac / 10, b'0' + frac % 10]);
+    let mut int = u / 100;
+    let mut digits = 0;
+    loop {
+        if grouped && digits > 0 && digits % 3 == 0 {
+            at -= 1;
+            buf[at] = b',';
+        }
+        at -= 1;
+        buf[at] = b'0' + (int % 10) as u8;
+        digits += 1;
+        int /= 10;
+        if int == 0 {
+            break;
+        }
+    }
+    if c < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    at
 }
 
 /// A small text buffer on the stack (for [`Money`]'s serialization).
@@ -301,6 +331,9 @@ mod tests {
             assert_eq!(String::from_utf8(json).unwrap(), format!("\"{}\"", reference(v, false)), "{v}");
             assert_eq!(format2(v), reference(v, false), "{v}");
             assert_eq!(format_grouped(v), reference(v, true), "{v}");
+            let mut grouped = Vec::new();
+            write_grouped(&mut grouped, v);
+            assert_eq!(String::from_utf8(grouped).unwrap(), reference(v, true), "{v}");
         }
     }
 
