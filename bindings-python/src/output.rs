@@ -101,9 +101,16 @@ pub struct Out<'py> {
     short: RefCell<Box<[ShortSlot<'py>]>>,
     /// The code points of the last non-ASCII text made (see [`Out::new_text`]).
     wide: RefCell<Vec<u32>>,
-    /// The assessment's own keys (`'static` texts of the core), by address and length.
-    keys: RefCell<FxMap<(usize, usize), Bound<'py, PyString>>>,
+    /// The assessment's own keys (`'static` texts of the core), by address and length
+    /// (see [`Out::key`]).
+    keys: RefCell<Box<[KeySlot<'py>]>>,
 }
+
+/// A slot of the key table: the key's address and length, its str.
+type KeySlot<'py> = Option<(usize, usize, Bound<'py, PyString>)>;
+
+/// Slots of the key table (a power of two; the shape has about forty keys).
+const KEY_SLOTS: usize = 256;
 
 /// How many distinct texts (or decimal texts) a map keeps; when full it starts again
 /// (the values that repeat come back at once) rather than stop keeping new ones.
@@ -134,8 +141,9 @@ fn wchar_size<T>(_: unsafe extern "C" fn(*const T, pyo3::ffi::Py_ssize_t) -> *mu
     std::mem::size_of::<T>()
 }
 
-/// The text format2 writes for these cents (`-1234.50`), in `buf`.
-fn cents_text(cents: i128, buf: &mut [u8; 48]) -> &str {
+/// The text format2 writes for these cents (`-1234.50`), in `buf`. In 64 bits: a
+/// division of `i128` is a library call, several times the cost.
+fn cents_text(cents: i64, buf: &mut [u8; 24]) -> &str {
     let mut n = cents.unsigned_abs();
     let mut i = buf.len();
     for k in 0.. {
@@ -159,7 +167,35 @@ fn cents_text(cents: i128, buf: &mut [u8; 48]) -> &str {
 
 impl<'py> Out<'py> {
     pub fn new(py: Python<'py>) -> PyResult<Self> {
-        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::new(vec![None; MONEY_SLOTS]), texts: RefCell::default(), short: RefCell::new(vec![None; SHORT_SLOTS].into_boxed_slice()), wide: RefCell::default(), keys: RefCell::default() })
+        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::new(vec![None; MONEY_SLOTS]), texts: RefCell::default(), short: RefCell::new(vec![None; SHORT_SLOTS].into_boxed_slice()), wide: RefCell::default(), keys: RefCell::new(vec![None; KEY_SLOTS].into_boxed_slice()) })
+    }
+
+    /// The str of one of the shape's keys. A `'static` text is never freed, so the same
+    /// address and length are the same text: found without hashing or comparing it.
+    pub fn key(&self, k: &'static str) -> Bound<'py, PyString> {
+        let at = k.as_ptr() as usize;
+        let slot = ((at as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - KEY_SLOTS.trailing_zeros())) as usize;
+        if let Some((a, n, s)) = &self.keys.borrow()[slot] {
+            if *a == at && *n == k.len() {
+                return s.clone();
+            }
+        }
+        let s = self.text(k);
+        self.keys.borrow_mut()[slot] = Some((at, k.len(), s.clone()));
+        s
+    }
+
+    /// A dict of these keys and values, in their order (a key given twice keeps its first
+    /// place and takes its last value, as one insert after another does).
+    pub fn dict_of(&self, keys: &[Bound<'py, PyString>], vals: &[Bound<'py, PyAny>]) -> PyResult<Bound<'py, PyDict>> {
+        if keys.len() != vals.len() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err("a value without its key"));
+        }
+        let d = PyDict::new(self.py);
+        for (k, v) in keys.iter().zip(vals) {
+            d.set_item(k, v)?;
+        }
+        Ok(d)
     }
 
     /// A Python str for a text that is likely to repeat (one object serves every place).
@@ -201,8 +237,16 @@ impl<'py> Out<'py> {
             return Ok(PyString::new(self.py, s));
         }
         let mut wide = self.wide.borrow_mut();
+        // At most one code point a byte; filled in place (an `extend` pushed one at a
+        // time, checking the capacity at each).
         wide.clear();
-        wide.extend(s.chars().map(|c| c as u32));
+        wide.resize(s.len(), 0);
+        let mut n = 0;
+        for (w, c) in wide.iter_mut().zip(s.chars()) {
+            *w = c as u32;
+            n += 1;
+        }
+        wide.truncate(n);
         // SAFETY: a valid buffer of `wide.len()` UCS-4 code points (a &str has no
         // surrogates); the new reference is owned (or null with the error set).
         unsafe {
@@ -274,19 +318,15 @@ impl<'py> Out<'py> {
         // The cents of round2: two places or fewer (nearly every figure) need no rounding.
         let r = if m.0.scale() <= 2 { m.0 } else { jiuzhu_core::money::round2(m.0) };
         let cents = r.mantissa() * [100, 10, 1][r.scale().min(2) as usize];
-        if cents.unsigned_abs() >= 1 << 96 {
-            // beyond Decimal's 96 bits at two places: format2's own text
-            return self.decimal(&format2(m.0));
-        }
-        let make = || self.decimal.call1((PyString::new(self.py, cents_text(cents, &mut [0; 48])),));
-        let Ok(key) = i64::try_from(cents) else { return make() };
+        // Beyond 64 bits of cents (92 quadrillion yuan): format2's own text.
+        let Ok(key) = i64::try_from(cents) else { return self.decimal(&format2(m.0)) };
         let slot = ((key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MONEY_SLOTS.trailing_zeros())) as usize;
         if let Some((c, d)) = &self.money_made.borrow()[slot] {
             if *c == key {
                 return Ok(d.clone());
             }
         }
-        let d = make()?;
+        let d = self.decimal.call1((PyString::new(self.py, cents_text(key, &mut [0; 24])),))?;
         self.money_made.borrow_mut()[slot] = Some((key, d.clone()));
         Ok(d)
     }
@@ -364,101 +404,102 @@ impl<'py> Out<'py> {
 /// An assessment's dict built from the core's rendering events ([`Decision::emit`]): the
 /// keys, their order and their omissions those of its JSON (`jiuzhu evaluate`), money as
 /// `Decimal`, a script's decimal-looking texts as `Decimal`s too.
+///
+/// A container's values are gathered first and the dict or list is made when it closes,
+/// from all of them at once: a list at its exact size, a dict in one loop. Placing each
+/// value as it came (which container, which pending key) cost more than the dict itself.
 pub struct PySink<'a, 'py> {
     out: &'a Out<'py>,
-    /// The open dicts and lists, innermost last, with the key of a dict's next value.
-    open: Vec<(Container<'py>, Option<Bound<'py, PyString>>)>,
-    done: Option<Bound<'py, PyAny>>,
+    /// The values of the open dicts and lists, outermost first.
+    vals: Vec<Bound<'py, PyAny>>,
+    /// The keys of the open dicts' values, in the same order as those values.
+    keys: Vec<Bound<'py, PyString>>,
+    /// The open dicts and lists, innermost last.
+    open: Vec<Open>,
     error: Option<PyErr>,
 }
 
-enum Container<'py> {
-    Dict(Bound<'py, PyDict>),
-    List(Bound<'py, PyList>),
+/// An open container: a dict or a list, and where its values (and keys) start.
+#[derive(Clone, Copy)]
+struct Open {
+    dict: bool,
+    vals: usize,
+    keys: usize,
 }
 
 impl<'a, 'py> PySink<'a, 'py> {
     /// The assessment of `d` as a dict.
     pub fn assessment(out: &'a Out<'py>, d: &Decision<'_>) -> PyResult<Bound<'py, PyAny>> {
-        let mut sink = PySink { out, open: Vec::with_capacity(8), done: None, error: None };
+        let mut sink = PySink { out, vals: Vec::with_capacity(64), keys: Vec::with_capacity(64), open: Vec::with_capacity(8), error: None };
         d.emit(&mut sink);
-        match (sink.error, sink.done) {
-            (Some(e), _) => Err(e),
-            (None, Some(v)) => Ok(v),
-            (None, None) => Err(pyo3::exceptions::PyRuntimeError::new_err("the assessment was not written")),
+        if let Some(e) = sink.error {
+            return Err(e);
+        }
+        match (sink.open.is_empty(), sink.vals.len(), sink.vals.pop()) {
+            (true, 1, Some(v)) => Ok(v),
+            _ => Err(pyo3::exceptions::PyRuntimeError::new_err("the assessment was not written whole")),
         }
     }
 
-    /// Puts a value where it goes: under the pending key of the innermost dict, at the
-    /// end of the innermost list, or as the result.
-    fn put(&mut self, v: PyResult<Bound<'py, PyAny>>) {
-        if self.error.is_some() {
-            return;
-        }
-        let placed = v.and_then(|v| match self.open.last_mut() {
-            // one assessment per sink
-            None if self.done.is_none() => {
-                self.done = Some(v);
-                Ok(())
-            }
-            None => Err(pyo3::exceptions::PyRuntimeError::new_err("a second value after the assessment")),
-            Some((Container::Dict(d), key)) => match key.take() {
-                Some(k) => d.set_item(k, v),
-                None => Err(pyo3::exceptions::PyRuntimeError::new_err("a value without its key")),
-            },
-            Some((Container::List(l), _)) => l.append(v),
-        });
-        if let Err(e) = placed {
+    fn fail(&mut self, e: PyErr) {
+        if self.error.is_none() {
             self.error = Some(e);
         }
     }
 
-    fn set_key(&mut self, k: Bound<'py, PyString>) {
-        if let Some((_, key)) = self.open.last_mut() {
-            *key = Some(k);
+    fn put(&mut self, v: PyResult<Bound<'py, PyAny>>) {
+        match v {
+            Ok(v) => self.vals.push(v),
+            Err(e) => self.fail(e),
         }
+    }
+
+    fn open(&mut self, dict: bool) {
+        self.open.push(Open { dict, vals: self.vals.len(), keys: self.keys.len() });
+    }
+
+    /// Makes the innermost container from its values and puts it in its parent.
+    fn close(&mut self, dict: bool) {
+        let Some(o) = self.open.pop().filter(|o| o.dict == dict) else {
+            return self.fail(pyo3::exceptions::PyRuntimeError::new_err("a container closed that was not open"));
+        };
+        let made = if self.error.is_some() {
+            Ok(self.out.py.None().into_bound(self.out.py))
+        } else if dict {
+            self.out.dict_of(&self.keys[o.keys..], &self.vals[o.vals..]).map(Bound::into_any)
+        } else if self.keys.len() != o.keys {
+            Err(pyo3::exceptions::PyRuntimeError::new_err("a key in a list"))
+        } else {
+            PyList::new(self.out.py, self.vals.drain(o.vals..)).map(Bound::into_any)
+        };
+        self.keys.truncate(o.keys);
+        self.vals.truncate(o.vals);
+        self.put(made);
     }
 }
 
 impl Sink for PySink<'_, '_> {
     fn open_map(&mut self) {
-        let d = PyDict::new(self.out.py);
-        self.put(Ok(d.clone().into_any()));
-        self.open.push((Container::Dict(d), None));
+        self.open(true);
     }
     fn close_map(&mut self) {
-        self.open.pop();
+        self.close(true);
     }
     fn open_list(&mut self) {
-        let l = PyList::empty(self.out.py);
-        self.put(Ok(l.clone().into_any()));
-        self.open.push((Container::List(l), None));
+        self.open(false);
     }
     fn close_list(&mut self) {
-        self.open.pop();
+        self.close(false);
     }
     fn key(&mut self, k: &'static str) {
-        // The shape's keys, found by their address (no hashing of the text).
-        let at = (k.as_ptr() as usize, k.len());
-        let found = self.out.keys.borrow().get(&at).cloned();
-        let k = match found {
-            Some(s) => s,
-            None => {
-                let s = self.out.text(k);
-                self.out.keys.borrow_mut().insert(at, s.clone());
-                s
-            }
-        };
-        self.set_key(k);
+        let k = self.out.key(k);
+        self.keys.push(k);
     }
     fn data_key(&mut self, k: &str) {
         let k = self.out.text(k);
-        self.set_key(k);
+        self.keys.push(k);
     }
     fn text(&mut self, s: &str, kind: Text) {
-        if self.error.is_some() {
-            return;
-        }
         let v = match kind {
             Text::Word => Ok(self.out.text(s).into_any()),
             Text::Unique => self.out.new_text(s).map(Bound::into_any),
@@ -467,10 +508,6 @@ impl Sink for PySink<'_, '_> {
         self.put(v);
     }
     fn money(&mut self, d: Decimal) {
-        // After an error nothing more is kept: no need to make it.
-        if self.error.is_some() {
-            return;
-        }
         let v = self.out.money(&Money(d));
         self.put(v);
     }
@@ -486,9 +523,6 @@ impl Sink for PySink<'_, '_> {
         self.put(Ok(self.out.py.None().into_bound(self.out.py)));
     }
     fn trace(&mut self, trace: &[TraceEntry]) {
-        if self.error.is_some() {
-            return;
-        }
         let list = PyList::empty(self.out.py);
         let filled = trace.iter().try_for_each(|e| list.append(self.out.trace_entry(e)?));
         self.put(filled.map(|()| list.into_any()));
@@ -502,11 +536,12 @@ mod tests {
     #[test]
     fn cents_as_format2_writes_them() {
         for (c, t) in [(0, "0.00"), (5, "0.05"), (-5, "-0.05"), (100, "1.00"), (-123456, "-1234.56"), (709549, "7095.49")] {
-            assert_eq!(cents_text(c, &mut [0; 48]), t);
-            assert_eq!(format2(Decimal::new(c as i64, 2)), t);
+            assert_eq!(cents_text(c, &mut [0; 24]), t);
+            assert_eq!(format2(Decimal::new(c, 2)), t);
         }
-        let big = (1i128 << 96) - 1;
-        assert_eq!(cents_text(big, &mut [0; 48]), format2(Decimal::from_i128_with_scale(big, 2)));
+        for big in [i64::MAX, i64::MIN, i64::MIN + 1] {
+            assert_eq!(cents_text(big, &mut [0; 24]), format2(Decimal::new(big, 2)));
+        }
     }
 
     #[test]
