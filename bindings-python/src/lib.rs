@@ -358,7 +358,7 @@ impl Core {
             let item = item(&mut Converter::new(py)?, household)?;
             let result = detached(py, || self.engine.decide_input(&item, &opts))?;
             match result {
-                Ok(d) => PySink::assessment(&Out::new(py)?, &d),
+                Ok(d) => PySink::assessment(&mut Out::new(py)?, &d),
                 Err(e) => Err(to_py(py, &e)),
             }
         })
@@ -381,7 +381,7 @@ impl Core {
             let opts = self.options(py, as_of, default_as_of, lang, trace)?;
             let threads = threads_arg(py, threads)?;
             let items = items(py, households)?;
-            let out = Out::new(py)?;
+            let mut out = Out::new(py)?;
             // Thousands of new dicts and lists, none of them in a cycle: the cyclic
             // collector would only walk them over and over while they are made.
             let _gc = GcPause::new(py)?;
@@ -393,7 +393,7 @@ impl Core {
                 let results = detached(py, || self.engine.decide_many(slice, &opts, threads))?;
                 for (j, (r, item)) in results.iter().zip(slice).enumerate() {
                     match r {
-                        Ok(d) => list.append(PySink::assessment(&out, d)?)?,
+                        Ok(d) => list.append(PySink::assessment(&mut out, d)?)?,
                         Err(e) => {
                             let d = PyDict::new(py);
                             d.set_item("index", c * MANY_SLICE + j)?;
@@ -446,9 +446,9 @@ impl Core {
             let programs = self.engine.program_ids();
             let width = self.frame_schema(categories.clone()).len();
             let columns: Vec<Bound<'py, PyList>> = (0..width).map(|_| PyList::empty(py)).collect();
-            let out = Out::new(py)?;
+            let mut out = Out::new(py)?;
             let none = py.None().into_bound(py);
-            let money = |m: &jiuzhu_core::money::Money| out.decimal(&jiuzhu_core::money::format2(m.0));
+            let mut money = |m: &jiuzhu_core::money::Money| out.decimal(&jiuzhu_core::money::format2(m.0));
             for r in &results {
                 let mut c = columns.iter();
                 let mut push = |v: Bound<'py, PyAny>| -> PyResult<()> { c.next().expect("a column per value").append(v) };

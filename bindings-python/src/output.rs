@@ -17,7 +17,6 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use serde_json::Value;
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -85,7 +84,7 @@ pub struct Out<'py> {
     decimal: Bound<'py, PyAny>,
     /// Decimals already made (they are immutable, so one object may serve many places:
     /// "0.00" alone is most of an assessment's figures).
-    made: RefCell<FxMap<String, Bound<'py, PyAny>>>,
+    made: FxMap<String, Bound<'py, PyAny>>,
     /// Money already made, by its cents (the mantissa at two places, which alone gives
     /// its text: a negative zero is written "0.00"). Direct-mapped: a slot holds the last
     /// amount that fell on it. An amount mostly repeats within one household (an income
@@ -93,24 +92,34 @@ pub struct Out<'py> {
     /// small table that stays in the cache serves nearly as well as a map of every
     /// amount, and faster. Each slot owns a reference, so what it holds lives whatever
     /// happens to the outputs.
-    money_made: RefCell<Vec<Option<(i64, Bound<'py, PyAny>)>>>,
+    money_made: Vec<Option<(i64, Bound<'py, PyAny>)>>,
     /// Texts already made, for those that repeat from one household to the next (keys,
     /// codes, legal bases, the pack's digest, member ids, category words).
-    texts: RefCell<FxMap<String, Bound<'py, PyString>>>,
+    texts: FxMap<String, Bound<'py, PyString>>,
     /// Texts of up to [`SHORT`] bytes, by their bytes (see [`Out::text`]).
-    short: RefCell<Box<[ShortSlot<'py>]>>,
+    short: Box<[ShortSlot<'py>]>,
     /// The code points of the last non-ASCII text made (see [`Out::new_text`]).
-    wide: RefCell<Vec<u32>>,
-    /// The assessment's own keys (`'static` texts of the core), by address and length
-    /// (see [`Out::key`]).
-    keys: RefCell<Box<[KeySlot<'py>]>>,
+    wide: Vec<u32>,
+    /// The shape's keys made so far, in the order first met: never removed, so that a
+    /// sink can refer to one by its position (without a reference count to keep).
+    key_strs: Vec<Bound<'py, PyString>>,
+    /// Where each key is in `key_strs`, by the address and length of the core's
+    /// `'static` text (a direct-mapped table; address 0: an empty slot).
+    key_slots: Box<[(usize, usize, u32)]>,
+    /// Messages with figures already made (see [`Out::new_text`]).
+    messages: Box<[MessageSlot<'py>]>,
 }
-
-/// A slot of the key table: the key's address and length, its str.
-type KeySlot<'py> = Option<(usize, usize, Bound<'py, PyString>)>;
 
 /// Slots of the key table (a power of two; the shape has about forty keys).
 const KEY_SLOTS: usize = 256;
+
+/// A slot of the message table: the text's hash, the text, its str.
+type MessageSlot<'py> = Option<(u64, Box<str>, Bound<'py, PyString>)>;
+
+/// Slots of the message table (a power of two): about 4 in 10 messages with figures
+/// were made before (their figures are common ones: 0.00, a standard), and 4,096 slots
+/// find nearly all of those.
+const MESSAGE_SLOTS: usize = 4096;
 
 /// How many distinct texts (or decimal texts) a map keeps; when full it starts again
 /// (the values that repeat come back at once) rather than stop keeping new ones.
@@ -128,12 +137,24 @@ const SHORT_SLOTS: usize = 512;
 const MONEY_SLOTS: usize = 1024;
 
 /// Puts `v` in a bounded cache (see [`MADE_MAX`]).
-fn keep<K: std::hash::Hash + Eq, V>(map: &RefCell<FxMap<K, V>>, k: K, v: V) {
-    let mut map = map.borrow_mut();
+fn keep<K: std::hash::Hash + Eq, V>(map: &mut FxMap<K, V>, k: K, v: V) {
     if map.len() >= MADE_MAX {
         map.clear();
     }
     map.insert(k, v);
+}
+
+/// A hash of every byte of `s`, eight at a time (the table of messages: messages alike
+/// at both ends differ in their figures, in the middle).
+fn hash_all(s: &[u8]) -> u64 {
+    let mut h = s.len() as u64;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w.try_into().unwrap_or_default())).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    let mut last = [0u8; 8];
+    last[..words.remainder().len()].copy_from_slice(words.remainder());
+    (h.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
 }
 
 /// The size of the platform's `wchar_t` (4 where it holds a code point: Linux, macOS).
@@ -167,39 +188,58 @@ fn cents_text(cents: i64, buf: &mut [u8; 24]) -> &str {
 
 impl<'py> Out<'py> {
     pub fn new(py: Python<'py>) -> PyResult<Self> {
-        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::new(vec![None; MONEY_SLOTS]), texts: RefCell::default(), short: RefCell::new(vec![None; SHORT_SLOTS].into_boxed_slice()), wide: RefCell::default(), keys: RefCell::new(vec![None; KEY_SLOTS].into_boxed_slice()) })
+        Ok(Out {
+            py,
+            decimal: decimal_type(py)?.clone().into_any(),
+            made: FxMap::default(),
+            money_made: vec![None; MONEY_SLOTS],
+            texts: FxMap::default(),
+            short: vec![None; SHORT_SLOTS].into_boxed_slice(),
+            wide: Vec::new(),
+            key_strs: Vec::new(),
+            key_slots: vec![(0, 0, 0); KEY_SLOTS].into_boxed_slice(),
+            messages: vec![None; MESSAGE_SLOTS].into_boxed_slice(),
+        })
     }
 
-    /// The str of one of the shape's keys. A `'static` text is never freed, so the same
-    /// address and length are the same text: found without hashing or comparing it.
-    pub fn key(&self, k: &'static str) -> Bound<'py, PyString> {
+    /// The position in `key_strs` of one of the shape's keys. A `'static` text is never
+    /// freed, so the same address and length are the same text: found without hashing
+    /// or comparing it.
+    pub fn key(&mut self, k: &'static str) -> u32 {
         let at = k.as_ptr() as usize;
         let slot = ((at as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - KEY_SLOTS.trailing_zeros())) as usize;
-        if let Some((a, n, s)) = &self.keys.borrow()[slot] {
-            if *a == at && *n == k.len() {
-                return s.clone();
-            }
+        let (a, n, i) = self.key_slots[slot];
+        if a == at && n == k.len() {
+            return i;
         }
+        // A key met again after its slot was taken by another is added again: a few
+        // more entries, never a wrong one.
         let s = self.text(k);
-        self.keys.borrow_mut()[slot] = Some((at, k.len(), s.clone()));
-        s
+        let i = self.key_strs.len() as u32;
+        self.key_strs.push(s);
+        self.key_slots[slot] = (at, k.len(), i);
+        i
     }
 
     /// A dict of these keys and values, in their order (a key given twice keeps its first
     /// place and takes its last value, as one insert after another does).
-    pub fn dict_of(&self, keys: &[Bound<'py, PyString>], vals: &[Bound<'py, PyAny>]) -> PyResult<Bound<'py, PyDict>> {
+    pub fn dict_of(&self, keys: &[Key<'py>], vals: &[Bound<'py, PyAny>]) -> PyResult<Bound<'py, PyDict>> {
         if keys.len() != vals.len() {
             return Err(pyo3::exceptions::PyRuntimeError::new_err("a value without its key"));
         }
         let d = PyDict::new(self.py);
         for (k, v) in keys.iter().zip(vals) {
+            let k = match k {
+                Key::Shape(i) => &self.key_strs[*i as usize],
+                Key::Data(s) => s,
+            };
             d.set_item(k, v)?;
         }
         Ok(d)
     }
 
     /// A Python str for a text that is likely to repeat (one object serves every place).
-    pub fn text(&self, s: &str) -> Bound<'py, PyString> {
+    pub fn text(&mut self, s: &str) -> Bound<'py, PyString> {
         // Short texts (most words and keys) first in a direct-mapped table, compared in
         // place: no hashing of a String's heap bytes, no call to memcmp.
         if s.len() <= SHORT {
@@ -208,35 +248,54 @@ impl<'py> Out<'py> {
             let w = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
             let h = (w(0) ^ w(8).rotate_left(21) ^ w(16).rotate_left(42) ^ s.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             let slot = (h >> (64 - SHORT_SLOTS.trailing_zeros())) as usize;
-            if let Some((b, n, t)) = &self.short.borrow()[slot] {
+            if let Some((b, n, t)) = &self.short[slot] {
                 if *n as usize == s.len() && *b == bytes {
                     return t.clone();
                 }
             }
             let t = self.text_in_map(s);
-            self.short.borrow_mut()[slot] = Some((bytes, s.len() as u8, t.clone()));
+            self.short[slot] = Some((bytes, s.len() as u8, t.clone()));
             return t;
         }
         self.text_in_map(s)
     }
 
-    fn text_in_map(&self, s: &str) -> Bound<'py, PyString> {
-        if let Some(t) = self.texts.borrow().get(s) {
+    fn text_in_map(&mut self, s: &str) -> Bound<'py, PyString> {
+        if let Some(t) = self.texts.get(s) {
             return t.clone();
         }
         let t = PyString::new(self.py, s);
-        keep(&self.texts, s.to_string(), t.clone());
+        keep(&mut self.texts, s.to_string(), t.clone());
         t
     }
 
-    /// A new Python str. A non-ASCII text (a message with its figures: Chinese and
-    /// digits) is given to Python as code points, which it copies in two tight loops;
-    /// its UTF-8 decoder took several times as long on such mixed text.
-    pub fn new_text(&self, s: &str) -> PyResult<Bound<'py, PyString>> {
-        if s.is_ascii() || wchar_size(pyo3::ffi::PyUnicode_FromWideChar) != 4 {
+    /// A str for a text of one household: its id, a message with its figures. A
+    /// message (non-ASCII) is often one made before, with the same figures: it is looked
+    /// up first (the whole text hashed and compared; a collision only replaces a slot).
+    pub fn new_text(&mut self, s: &str) -> PyResult<Bound<'py, PyString>> {
+        if s.is_ascii() {
             return Ok(PyString::new(self.py, s));
         }
-        let mut wide = self.wide.borrow_mut();
+        let h = hash_all(s.as_bytes());
+        let slot = (h >> (64 - MESSAGE_SLOTS.trailing_zeros())) as usize;
+        if let Some((mh, m, t)) = &self.messages[slot] {
+            if *mh == h && **m == *s {
+                return Ok(t.clone());
+            }
+        }
+        let t = self.new_wide(s)?;
+        self.messages[slot] = Some((h, s.into(), t.clone()));
+        Ok(t)
+    }
+
+    /// A new str for a non-ASCII text, given to Python as code points, which it copies
+    /// in two tight loops; its UTF-8 decoder took several times as long on such mixed
+    /// text (Chinese and digits).
+    fn new_wide(&mut self, s: &str) -> PyResult<Bound<'py, PyString>> {
+        if wchar_size(pyo3::ffi::PyUnicode_FromWideChar) != 4 {
+            return Ok(PyString::new(self.py, s));
+        }
+        let wide = &mut self.wide;
         // At most one code point a byte; filled in place (an `extend` pushed one at a
         // time, checking the capacity at each).
         wide.clear();
@@ -255,16 +314,16 @@ impl<'py> Out<'py> {
         }
     }
 
-    pub fn decimal(&self, text: &str) -> PyResult<Bound<'py, PyAny>> {
-        if let Some(d) = self.made.borrow().get(text) {
+    pub fn decimal(&mut self, text: &str) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(d) = self.made.get(text) {
             return Ok(d.clone());
         }
         let d = self.decimal.call1((text,))?;
-        keep(&self.made, text.to_string(), d.clone());
+        keep(&mut self.made, text.to_string(), d.clone());
         Ok(d)
     }
 
-    pub fn string(&self, s: &str) -> PyResult<Bound<'py, PyAny>> {
+    pub fn string(&mut self, s: &str) -> PyResult<Bound<'py, PyAny>> {
         if is_decimal_text(s) {
             self.decimal(s)
         } else {
@@ -273,7 +332,7 @@ impl<'py> Out<'py> {
     }
 
     /// A free-form JSON value (what a program writes): decimal strings become `Decimal`s.
-    pub fn value(&self, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    pub fn value(&mut self, v: &Value) -> PyResult<Bound<'py, PyAny>> {
         Ok(match v {
             Value::Null => self.py.None().into_bound(self.py),
             Value::Bool(b) => b.into_pyobject(self.py)?.to_owned().into_any(),
@@ -314,24 +373,24 @@ impl<'py> Out<'py> {
     }
 
     /// A money figure as a Decimal (one object for an amount that repeats).
-    pub fn money(&self, m: &Money) -> PyResult<Bound<'py, PyAny>> {
+    pub fn money(&mut self, m: &Money) -> PyResult<Bound<'py, PyAny>> {
         // The cents of round2: two places or fewer (nearly every figure) need no rounding.
         let r = if m.0.scale() <= 2 { m.0 } else { jiuzhu_core::money::round2(m.0) };
         let cents = r.mantissa() * [100, 10, 1][r.scale().min(2) as usize];
         // Beyond 64 bits of cents (92 quadrillion yuan): format2's own text.
         let Ok(key) = i64::try_from(cents) else { return self.decimal(&format2(m.0)) };
         let slot = ((key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MONEY_SLOTS.trailing_zeros())) as usize;
-        if let Some((c, d)) = &self.money_made.borrow()[slot] {
+        if let Some((c, d)) = &self.money_made[slot] {
             if *c == key {
                 return Ok(d.clone());
             }
         }
         let d = self.decimal.call1((PyString::new(self.py, cents_text(key, &mut [0; 24])),))?;
-        self.money_made.borrow_mut()[slot] = Some((key, d.clone()));
+        self.money_made[slot] = Some((key, d.clone()));
         Ok(d)
     }
 
-    pub fn trace_entry(&self, e: &TraceEntry) -> PyResult<Bound<'py, PyDict>> {
+    pub fn trace_entry(&mut self, e: &TraceEntry) -> PyResult<Bound<'py, PyDict>> {
         let d = self.dict();
         match e {
             TraceEntry::Parameter { program, name, region, value, from, source } => {
@@ -365,7 +424,7 @@ impl<'py> Out<'py> {
 
     /// A comparison as a dict with the shape of `jiuzhu compare`'s JSON: counts `int`,
     /// money `Decimal`, programs in the comparison's order.
-    pub fn comparison(&self, c: &Comparison) -> PyResult<Bound<'py, PyDict>> {
+    pub fn comparison(&mut self, c: &Comparison) -> PyResult<Bound<'py, PyDict>> {
         let d = self.dict();
         d.set_item(intern!(self.py, "households"), c.households)?;
         d.set_item(intern!(self.py, "errors"), c.errors)?;
@@ -409,14 +468,21 @@ impl<'py> Out<'py> {
 /// from all of them at once: a list at its exact size, a dict in one loop. Placing each
 /// value as it came (which container, which pending key) cost more than the dict itself.
 pub struct PySink<'a, 'py> {
-    out: &'a Out<'py>,
+    out: &'a mut Out<'py>,
     /// The values of the open dicts and lists, outermost first.
     vals: Vec<Bound<'py, PyAny>>,
     /// The keys of the open dicts' values, in the same order as those values.
-    keys: Vec<Bound<'py, PyString>>,
+    keys: Vec<Key<'py>>,
     /// The open dicts and lists, innermost last.
     open: Vec<Open>,
     error: Option<PyErr>,
+}
+
+/// A key of a dict being made: one of the shape's (its position in [`Out`]'s table of
+/// them) or a text of the data.
+pub enum Key<'py> {
+    Shape(u32),
+    Data(Bound<'py, PyString>),
 }
 
 /// An open container: a dict or a list, and where its values (and keys) start.
@@ -429,7 +495,7 @@ struct Open {
 
 impl<'a, 'py> PySink<'a, 'py> {
     /// The assessment of `d` as a dict.
-    pub fn assessment(out: &'a Out<'py>, d: &Decision<'_>) -> PyResult<Bound<'py, PyAny>> {
+    pub fn assessment(out: &'a mut Out<'py>, d: &Decision<'_>) -> PyResult<Bound<'py, PyAny>> {
         let mut sink = PySink { out, vals: Vec::with_capacity(64), keys: Vec::with_capacity(64), open: Vec::with_capacity(8), error: None };
         d.emit(&mut sink);
         if let Some(e) = sink.error {
@@ -493,11 +559,11 @@ impl Sink for PySink<'_, '_> {
     }
     fn key(&mut self, k: &'static str) {
         let k = self.out.key(k);
-        self.keys.push(k);
+        self.keys.push(Key::Shape(k));
     }
     fn data_key(&mut self, k: &str) {
         let k = self.out.text(k);
-        self.keys.push(k);
+        self.keys.push(Key::Data(k));
     }
     fn text(&mut self, s: &str, kind: Text) {
         let v = match kind {
