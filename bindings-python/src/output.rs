@@ -93,6 +93,10 @@ pub struct Out<'py> {
     /// amount, and faster. Each slot owns a reference, so what it holds lives whatever
     /// happens to the outputs.
     money_made: Vec<Option<(i64, Bound<'py, PyAny>)>>,
+    /// A larger table behind it, for a run of many households (empty otherwise): looked
+    /// up only when the first misses (a few times a household), it finds the amounts
+    /// that come back every few hundred households (a standard, a common income).
+    money_far: Vec<Option<(i64, Bound<'py, PyAny>)>>,
     /// Texts already made, for those that repeat from one household to the next (keys,
     /// codes, legal bases, the pack's digest, member ids, category words).
     texts: FxMap<String, Bound<'py, PyString>>,
@@ -116,10 +120,15 @@ const KEY_SLOTS: usize = 256;
 /// A slot of the message table: the text's hash, the text, its str.
 type MessageSlot<'py> = Option<(u64, Box<str>, Bound<'py, PyString>)>;
 
-/// Slots of the message table (a power of two): about 4 in 10 messages with figures
-/// were made before (their figures are common ones: 0.00, a standard), and 4,096 slots
-/// find nearly all of those.
+/// Most slots of the message table (a power of two): about 4 in 10 messages with
+/// figures were made before (their figures are common ones: 0.00, a standard), and
+/// 4,096 slots find nearly all of those. Fewer for fewer households (see [`Out::new`]).
 const MESSAGE_SLOTS: usize = 4096;
+
+/// Slots of the second money table (a power of two, 256 KiB), used from this many
+/// households on.
+const MONEY_FAR_SLOTS: usize = 1 << 14;
+const MONEY_FAR_FROM: usize = 1000;
 
 /// How many distinct texts (or decimal texts) a map keeps; when full it starts again
 /// (the values that repeat come back at once) rather than stop keeping new ones.
@@ -187,7 +196,10 @@ fn cents_text(cents: i64, buf: &mut [u8; 24]) -> &str {
 }
 
 impl<'py> Out<'py> {
-    pub fn new(py: Python<'py>) -> PyResult<Self> {
+    /// The objects of a call over `households` households: the tables of repeated values
+    /// are sized for them (a table is written whole when made: one of 4,096 messages
+    /// would cost a call on one household more than it saves).
+    pub fn new(py: Python<'py>, households: usize) -> PyResult<Self> {
         Ok(Out {
             py,
             decimal: decimal_type(py)?.clone().into_any(),
@@ -198,7 +210,8 @@ impl<'py> Out<'py> {
             wide: Vec::new(),
             key_strs: Vec::new(),
             key_slots: vec![(0, 0, 0); KEY_SLOTS].into_boxed_slice(),
-            messages: vec![None; MESSAGE_SLOTS].into_boxed_slice(),
+            messages: vec![None; households.saturating_mul(4).clamp(16, MESSAGE_SLOTS).next_power_of_two()].into_boxed_slice(),
+            money_far: if households >= MONEY_FAR_FROM { vec![None; MONEY_FAR_SLOTS] } else { Vec::new() },
         })
     }
 
@@ -277,7 +290,7 @@ impl<'py> Out<'py> {
             return Ok(PyString::new(self.py, s));
         }
         let h = hash_all(s.as_bytes());
-        let slot = (h >> (64 - MESSAGE_SLOTS.trailing_zeros())) as usize;
+        let slot = (h >> (64 - self.messages.len().trailing_zeros())) as usize;
         if let Some((mh, m, t)) = &self.messages[slot] {
             if *mh == h && **m == *s {
                 return Ok(t.clone());
@@ -379,13 +392,29 @@ impl<'py> Out<'py> {
         let cents = r.mantissa() * [100, 10, 1][r.scale().min(2) as usize];
         // Beyond 64 bits of cents (92 quadrillion yuan): format2's own text.
         let Ok(key) = i64::try_from(cents) else { return self.decimal(&format2(m.0)) };
-        let slot = ((key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MONEY_SLOTS.trailing_zeros())) as usize;
+        let h = (key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let slot = (h >> (64 - MONEY_SLOTS.trailing_zeros())) as usize;
         if let Some((c, d)) = &self.money_made[slot] {
             if *c == key {
                 return Ok(d.clone());
             }
         }
-        let d = self.decimal.call1((PyString::new(self.py, cents_text(key, &mut [0; 24])),))?;
+        // The far table's slot: more bits of the same hash.
+        let far = (h >> (64 - MONEY_FAR_SLOTS.trailing_zeros())) as usize;
+        let found = match self.money_far.get(far) {
+            Some(Some((c, d))) if *c == key => Some(d.clone()),
+            _ => None,
+        };
+        let d = match found {
+            Some(d) => d,
+            None => {
+                let d = self.decimal.call1((PyString::new(self.py, cents_text(key, &mut [0; 24])),))?;
+                if let Some(f) = self.money_far.get_mut(far) {
+                    *f = Some((key, d.clone()));
+                }
+                d
+            }
+        };
         self.money_made[slot] = Some((key, d.clone()));
         Ok(d)
     }
