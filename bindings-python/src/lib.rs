@@ -358,7 +358,7 @@ impl Core {
             let item = item(&mut Converter::new(py)?, household)?;
             let result = detached(py, || self.engine.decide_input(&item, &opts))?;
             match result {
-                Ok(d) => PySink::assessment(&mut Out::new(py, 1)?, &d),
+                Ok(d) => PySink::assessment(&mut Out::new(py)?, &d),
                 Err(e) => Err(to_py(py, &e)),
             }
         })
@@ -381,7 +381,7 @@ impl Core {
             let opts = self.options(py, as_of, default_as_of, lang, trace)?;
             let threads = threads_arg(py, threads)?;
             let items = items(py, households)?;
-            let mut out = Out::new(py, items.len())?;
+            let mut out = Out::new(py)?;
             // Thousands of new dicts and lists, none of them in a cycle: the cyclic
             // collector would only walk them over and over while they are made.
             let _gc = GcPause::new(py)?;
@@ -446,7 +446,7 @@ impl Core {
             let programs = self.engine.program_ids();
             let width = self.frame_schema(categories.clone()).len();
             let columns: Vec<Bound<'py, PyList>> = (0..width).map(|_| PyList::empty(py)).collect();
-            let mut out = Out::new(py, items.len())?;
+            let mut out = Out::new(py)?;
             let none = py.None().into_bound(py);
             let mut money = |m: &jiuzhu_core::money::Money| out.decimal(&jiuzhu_core::money::format2(m.0));
             for r in &results {
@@ -502,7 +502,7 @@ impl Core {
             let opts = self.options(py, as_of, default_as_of, None, false)?;
             let items = items(py, households)?;
             let c = detached(py, || jiuzhu_core::compare::compare(&self.engine, &reform.engine, items.iter(), &opts))?;
-            Ok(Out::new(py, 1)?.comparison(&c)?.into_any())
+            Ok(Out::new(py)?.comparison(&c)?.into_any())
         })
     }
 

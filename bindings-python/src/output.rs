@@ -93,10 +93,6 @@ pub struct Out<'py> {
     /// amount, and faster. Each slot owns a reference, so what it holds lives whatever
     /// happens to the outputs.
     money_made: Vec<Option<(i64, Bound<'py, PyAny>)>>,
-    /// A larger table behind it, for a run of many households (empty otherwise): looked
-    /// up only when the first misses (a few times a household), it finds the amounts
-    /// that come back every few hundred households (a standard, a common income).
-    money_far: Vec<Option<(i64, Bound<'py, PyAny>)>>,
     /// Texts already made, for those that repeat from one household to the next (keys,
     /// codes, legal bases, the pack's digest, member ids, category words).
     texts: FxMap<String, Bound<'py, PyString>>,
@@ -110,25 +106,10 @@ pub struct Out<'py> {
     /// Where each key is in `key_strs`, by the address and length of the core's
     /// `'static` text (a direct-mapped table; address 0: an empty slot).
     key_slots: Box<[(usize, usize, u32)]>,
-    /// Messages with figures already made (see [`Out::new_text`]).
-    messages: Box<[MessageSlot<'py>]>,
 }
 
 /// Slots of the key table (a power of two; the shape has about forty keys).
 const KEY_SLOTS: usize = 256;
-
-/// A slot of the message table: the text's hash, the text, its str.
-type MessageSlot<'py> = Option<(u64, Box<str>, Bound<'py, PyString>)>;
-
-/// Most slots of the message table (a power of two): about 4 in 10 messages with
-/// figures were made before (their figures are common ones: 0.00, a standard), and
-/// 4,096 slots find nearly all of those. Fewer for fewer households (see [`Out::new`]).
-const MESSAGE_SLOTS: usize = 4096;
-
-/// Slots of the second money table (a power of two, 256 KiB), used from this many
-/// households on.
-const MONEY_FAR_SLOTS: usize = 1 << 14;
-const MONEY_FAR_FROM: usize = 1000;
 
 /// How many distinct texts (or decimal texts) a map keeps; when full it starts again
 /// (the values that repeat come back at once) rather than stop keeping new ones.
@@ -151,19 +132,6 @@ fn keep<K: std::hash::Hash + Eq, V>(map: &mut FxMap<K, V>, k: K, v: V) {
         map.clear();
     }
     map.insert(k, v);
-}
-
-/// A hash of every byte of `s`, eight at a time (the table of messages: messages alike
-/// at both ends differ in their figures, in the middle).
-fn hash_all(s: &[u8]) -> u64 {
-    let mut h = s.len() as u64;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(w.try_into().unwrap_or_default())).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    let mut last = [0u8; 8];
-    last[..words.remainder().len()].copy_from_slice(words.remainder());
-    (h.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
 }
 
 /// The size of the platform's `wchar_t` (4 where it holds a code point: Linux, macOS).
@@ -196,10 +164,7 @@ fn cents_text(cents: i64, buf: &mut [u8; 24]) -> &str {
 }
 
 impl<'py> Out<'py> {
-    /// The objects of a call over `households` households: the tables of repeated values
-    /// are sized for them (a table is written whole when made: one of 4,096 messages
-    /// would cost a call on one household more than it saves).
-    pub fn new(py: Python<'py>, households: usize) -> PyResult<Self> {
+    pub fn new(py: Python<'py>) -> PyResult<Self> {
         Ok(Out {
             py,
             decimal: decimal_type(py)?.clone().into_any(),
@@ -210,8 +175,6 @@ impl<'py> Out<'py> {
             wide: Vec::new(),
             key_strs: Vec::new(),
             key_slots: vec![(0, 0, 0); KEY_SLOTS].into_boxed_slice(),
-            messages: vec![None; households.saturating_mul(4).clamp(16, MESSAGE_SLOTS).next_power_of_two()].into_boxed_slice(),
-            money_far: if households >= MONEY_FAR_FROM { vec![None; MONEY_FAR_SLOTS] } else { Vec::new() },
         })
     }
 
@@ -282,30 +245,11 @@ impl<'py> Out<'py> {
         t
     }
 
-    /// A str for a text of one household: its id, a message with its figures. A
-    /// message (non-ASCII) is often one made before, with the same figures: it is looked
-    /// up first (the whole text hashed and compared; a collision only replaces a slot).
+    /// A new Python str. A non-ASCII text (a message with its figures: Chinese and
+    /// digits) is given to Python as code points, which it copies in two tight loops;
+    /// its UTF-8 decoder took several times as long on such mixed text.
     pub fn new_text(&mut self, s: &str) -> PyResult<Bound<'py, PyString>> {
-        if s.is_ascii() {
-            return Ok(PyString::new(self.py, s));
-        }
-        let h = hash_all(s.as_bytes());
-        let slot = (h >> (64 - self.messages.len().trailing_zeros())) as usize;
-        if let Some((mh, m, t)) = &self.messages[slot] {
-            if *mh == h && **m == *s {
-                return Ok(t.clone());
-            }
-        }
-        let t = self.new_wide(s)?;
-        self.messages[slot] = Some((h, s.into(), t.clone()));
-        Ok(t)
-    }
-
-    /// A new str for a non-ASCII text, given to Python as code points, which it copies
-    /// in two tight loops; its UTF-8 decoder took several times as long on such mixed
-    /// text (Chinese and digits).
-    fn new_wide(&mut self, s: &str) -> PyResult<Bound<'py, PyString>> {
-        if wchar_size(pyo3::ffi::PyUnicode_FromWideChar) != 4 {
+        if s.is_ascii() || wchar_size(pyo3::ffi::PyUnicode_FromWideChar) != 4 {
             return Ok(PyString::new(self.py, s));
         }
         let wide = &mut self.wide;
@@ -392,29 +336,13 @@ impl<'py> Out<'py> {
         let cents = r.mantissa() * [100, 10, 1][r.scale().min(2) as usize];
         // Beyond 64 bits of cents (92 quadrillion yuan): format2's own text.
         let Ok(key) = i64::try_from(cents) else { return self.decimal(&format2(m.0)) };
-        let h = (key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let slot = (h >> (64 - MONEY_SLOTS.trailing_zeros())) as usize;
+        let slot = ((key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MONEY_SLOTS.trailing_zeros())) as usize;
         if let Some((c, d)) = &self.money_made[slot] {
             if *c == key {
                 return Ok(d.clone());
             }
         }
-        // The far table's slot: more bits of the same hash.
-        let far = (h >> (64 - MONEY_FAR_SLOTS.trailing_zeros())) as usize;
-        let found = match self.money_far.get(far) {
-            Some(Some((c, d))) if *c == key => Some(d.clone()),
-            _ => None,
-        };
-        let d = match found {
-            Some(d) => d,
-            None => {
-                let d = self.decimal.call1((PyString::new(self.py, cents_text(key, &mut [0; 24])),))?;
-                if let Some(f) = self.money_far.get_mut(far) {
-                    *f = Some((key, d.clone()));
-                }
-                d
-            }
-        };
+        let d = self.decimal.call1((PyString::new(self.py, cents_text(key, &mut [0; 24])),))?;
         self.money_made[slot] = Some((key, d.clone()));
         Ok(d)
     }
