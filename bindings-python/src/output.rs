@@ -115,8 +115,9 @@ const KEY_SLOTS: usize = 256;
 /// (the values that repeat come back at once) rather than stop keeping new ones.
 const MADE_MAX: usize = 1 << 16;
 
-/// A slot of the short-text table: the text's bytes (zero-padded), its length, its str.
-type ShortSlot<'py> = Option<([u8; SHORT], u8, Bound<'py, PyString>)>;
+/// A slot of the short-text table: the text's words (see [`short_words`]), its length,
+/// its str.
+type ShortSlot<'py> = Option<([u64; 3], u8, Bound<'py, PyString>)>;
 
 /// The longest text of the short-text table, and its slots (a power of two).
 const SHORT: usize = 24;
@@ -132,6 +133,23 @@ fn keep<K: std::hash::Hash + Eq, V>(map: &mut FxMap<K, V>, k: K, v: V) {
         map.clear();
     }
     map.insert(k, v);
+}
+
+/// The bytes of a text of up to [`SHORT`] bytes as three words, read where they are
+/// (copying them into a zeroed buffer first cost two library calls). Shorter texts are
+/// read in overlapping pieces; with the length, the words give back every byte, so two
+/// texts of one length are equal exactly when their words are.
+fn short_words(b: &[u8]) -> [u64; 3] {
+    let n = b.len();
+    let w8 = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+    let w4 = |i: usize| u64::from(u32::from_le_bytes(b[i..i + 4].try_into().unwrap_or_default()));
+    match n {
+        0 => [0; 3],
+        1..=3 => [u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16, 0, 0],
+        4..=7 => [w4(0) | w4(n - 4) << 32, 0, 0],
+        8..=16 => [w8(0), w8(n - 8), 0],
+        _ => [w8(0), w8(8), w8(n - 8)],
+    }
 }
 
 /// The size of the platform's `wchar_t` (4 where it holds a code point: Linux, macOS).
@@ -217,20 +235,18 @@ impl<'py> Out<'py> {
     /// A Python str for a text that is likely to repeat (one object serves every place).
     pub fn text(&mut self, s: &str) -> Bound<'py, PyString> {
         // Short texts (most words and keys) first in a direct-mapped table, compared in
-        // place: no hashing of a String's heap bytes, no call to memcmp.
+        // place as three words: no hashing of a String's heap bytes, no call to memcmp.
         if s.len() <= SHORT {
-            let mut bytes = [0u8; SHORT];
-            bytes[..s.len()].copy_from_slice(s.as_bytes());
-            let w = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
-            let h = (w(0) ^ w(8).rotate_left(21) ^ w(16).rotate_left(42) ^ s.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let w = short_words(s.as_bytes());
+            let h = (w[0] ^ w[1].rotate_left(21) ^ w[2].rotate_left(42) ^ s.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             let slot = (h >> (64 - SHORT_SLOTS.trailing_zeros())) as usize;
             if let Some((b, n, t)) = &self.short[slot] {
-                if *n as usize == s.len() && *b == bytes {
+                if *n as usize == s.len() && *b == w {
                     return t.clone();
                 }
             }
             let t = self.text_in_map(s);
-            self.short[slot] = Some((bytes, s.len() as u8, t.clone()));
+            self.short[slot] = Some((w, s.len() as u8, t.clone()));
             return t;
         }
         self.text_in_map(s)
@@ -564,6 +580,30 @@ mod tests {
         }
         for big in [i64::MAX, i64::MIN, i64::MIN + 1] {
             assert_eq!(cents_text(big, &mut [0; 24]), format2(Decimal::new(big, 2)));
+        }
+    }
+
+    #[test]
+    fn short_words_tell_texts_apart() {
+        // Every text of up to SHORT bytes over a small alphabet: equal words, equal texts.
+        let mut seen = std::collections::HashMap::new();
+        let alphabet = [b'a', b'b', 0xe4];
+        for n in 0..=SHORT {
+            for k in 0..64usize {
+                let text: Vec<u8> = (0..n).map(|i| alphabet[(k >> (i % 6) ^ i) % 3]).collect();
+                let key = (n, short_words(&text));
+                if let Some(other) = seen.insert(key, text.clone()) {
+                    assert_eq!(other, text);
+                }
+            }
+        }
+        for n in 0..=SHORT {
+            let a: Vec<u8> = (0..n as u8).collect();
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 1;
+                assert_ne!(short_words(&a), short_words(&b), "{n} {i}");
+            }
         }
     }
 
