@@ -206,11 +206,16 @@ impl<'py> Out<'py> {
         if a == at && n == k.len() {
             return i;
         }
-        // A key met again after its slot was taken by another is added again: a few
-        // more entries, never a wrong one.
+        // A key whose slot another took: found again among those made (a short scan, on
+        // a miss only), so that the table of keys does not grow with every collision.
         let s = self.text(k);
-        let i = self.key_strs.len() as u32;
-        self.key_strs.push(s);
+        let i = match self.key_strs.iter().position(|x| x.is(&s)) {
+            Some(i) => i as u32,
+            None => {
+                self.key_strs.push(s);
+                self.key_strs.len() as u32 - 1
+            }
+        };
         self.key_slots[slot] = (at, k.len(), i);
         i
     }
