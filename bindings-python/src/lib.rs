@@ -20,7 +20,7 @@ use output::{Out, PySink};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyIterator, PyList, PyString, PyTuple};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -163,13 +163,18 @@ fn item<'py>(conv: &mut Converter<'py>, obj: &Bound<'py, PyAny>) -> PyResult<Ite
     }
 }
 
-fn items(py: Python<'_>, households: &Bound<'_, PyAny>) -> PyResult<Vec<Item>> {
+/// The households of an iterable (refused: a single household).
+fn households_iter<'py>(households: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyIterator>> {
     if households.is_instance_of::<PyString>() || households.is_instance_of::<PyDict>() {
         return Err(PyTypeError::new_err("households: give a list (or any iterable) of households, not a single one"));
     }
+    households.try_iter()
+}
+
+fn items(py: Python<'_>, households: &Bound<'_, PyAny>) -> PyResult<Vec<Item>> {
     let mut conv = Converter::new(py)?;
     let mut out = Vec::new();
-    for h in households.try_iter()? {
+    for h in households_iter(households)? {
         out.push(item(&mut conv, &h?)?);
     }
     Ok(out)
@@ -358,7 +363,7 @@ impl Core {
             let item = item(&mut Converter::new(py)?, household)?;
             let result = detached(py, || self.engine.decide_input(&item, &opts))?;
             match result {
-                Ok(d) => PySink::assessment(&Out::new(py)?, &d),
+                Ok(d) => PySink::assessment(&mut Out::new(py)?, &d),
                 Err(e) => Err(to_py(py, &e)),
             }
         })
@@ -380,20 +385,33 @@ impl Core {
         shield(py, || {
             let opts = self.options(py, as_of, default_as_of, lang, trace)?;
             let threads = threads_arg(py, threads)?;
-            let items = items(py, households)?;
-            let out = Out::new(py)?;
+            let mut households = households_iter(households)?;
+            let mut conv = Converter::new(py)?;
+            let mut out = Out::new(py)?;
             // Thousands of new dicts and lists, none of them in a cycle: the cyclic
             // collector would only walk them over and over while they are made.
             let _gc = GcPause::new(py)?;
             let list = PyList::empty(py);
             // A slice at a time (the GIL released while it is evaluated), so that the
-            // assessments in memory at once stay few and their memory is reused.
-            for (c, slice) in items.chunks(MANY_SLICE).enumerate() {
+            // assessments in memory at once stay few and their memory is reused. The
+            // households are read a slice at a time too: their texts, copied for the
+            // core, then reuse the memory of the slice before (all of them read first
+            // took fresh memory, ~1.5 KB a household, paid for in page faults).
+            let mut items = Vec::with_capacity(MANY_SLICE);
+            for c in 0.. {
+                items.clear();
+                for h in households.by_ref().take(MANY_SLICE) {
+                    items.push(item(&mut conv, &h?)?);
+                }
+                if items.is_empty() {
+                    break;
+                }
+                let slice = &items[..];
                 // Decided without the GIL; rendered straight into dicts with it.
                 let results = detached(py, || self.engine.decide_many(slice, &opts, threads))?;
                 for (j, (r, item)) in results.iter().zip(slice).enumerate() {
                     match r {
-                        Ok(d) => list.append(PySink::assessment(&out, d)?)?,
+                        Ok(d) => list.append(PySink::assessment(&mut out, d)?)?,
                         Err(e) => {
                             let d = PyDict::new(py);
                             d.set_item("index", c * MANY_SLICE + j)?;
@@ -446,9 +464,9 @@ impl Core {
             let programs = self.engine.program_ids();
             let width = self.frame_schema(categories.clone()).len();
             let columns: Vec<Bound<'py, PyList>> = (0..width).map(|_| PyList::empty(py)).collect();
-            let out = Out::new(py)?;
+            let mut out = Out::new(py)?;
             let none = py.None().into_bound(py);
-            let money = |m: &jiuzhu_core::money::Money| out.decimal(&jiuzhu_core::money::format2(m.0));
+            let mut money = |m: &jiuzhu_core::money::Money| out.decimal(&jiuzhu_core::money::format2(m.0));
             for r in &results {
                 let mut c = columns.iter();
                 let mut push = |v: Bound<'py, PyAny>| -> PyResult<()> { c.next().expect("a column per value").append(v) };

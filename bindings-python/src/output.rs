@@ -17,7 +17,6 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use serde_json::Value;
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -85,7 +84,7 @@ pub struct Out<'py> {
     decimal: Bound<'py, PyAny>,
     /// Decimals already made (they are immutable, so one object may serve many places:
     /// "0.00" alone is most of an assessment's figures).
-    made: RefCell<FxMap<String, Bound<'py, PyAny>>>,
+    made: FxMap<String, Bound<'py, PyAny>>,
     /// Money already made, by its cents (the mantissa at two places, which alone gives
     /// its text: a negative zero is written "0.00"). Direct-mapped: a slot holds the last
     /// amount that fell on it. An amount mostly repeats within one household (an income
@@ -93,24 +92,32 @@ pub struct Out<'py> {
     /// small table that stays in the cache serves nearly as well as a map of every
     /// amount, and faster. Each slot owns a reference, so what it holds lives whatever
     /// happens to the outputs.
-    money_made: RefCell<Vec<Option<(i64, Bound<'py, PyAny>)>>>,
+    money_made: Vec<Option<(i64, Bound<'py, PyAny>)>>,
     /// Texts already made, for those that repeat from one household to the next (keys,
     /// codes, legal bases, the pack's digest, member ids, category words).
-    texts: RefCell<FxMap<String, Bound<'py, PyString>>>,
+    texts: FxMap<String, Bound<'py, PyString>>,
     /// Texts of up to [`SHORT`] bytes, by their bytes (see [`Out::text`]).
-    short: RefCell<Box<[ShortSlot<'py>]>>,
+    short: Box<[ShortSlot<'py>]>,
     /// The code points of the last non-ASCII text made (see [`Out::new_text`]).
-    wide: RefCell<Vec<u32>>,
-    /// The assessment's own keys (`'static` texts of the core), by address and length.
-    keys: RefCell<FxMap<(usize, usize), Bound<'py, PyString>>>,
+    wide: Vec<u32>,
+    /// The shape's keys made so far, in the order first met: never removed, so that a
+    /// sink can refer to one by its position (without a reference count to keep).
+    key_strs: Vec<Bound<'py, PyString>>,
+    /// Where each key is in `key_strs`, by the address and length of the core's
+    /// `'static` text (a direct-mapped table; address 0: an empty slot).
+    key_slots: Box<[(usize, usize, u32)]>,
 }
+
+/// Slots of the key table (a power of two; the shape has about forty keys).
+const KEY_SLOTS: usize = 256;
 
 /// How many distinct texts (or decimal texts) a map keeps; when full it starts again
 /// (the values that repeat come back at once) rather than stop keeping new ones.
 const MADE_MAX: usize = 1 << 16;
 
-/// A slot of the short-text table: the text's bytes (zero-padded), its length, its str.
-type ShortSlot<'py> = Option<([u8; SHORT], u8, Bound<'py, PyString>)>;
+/// A slot of the short-text table: the text's words (see [`short_words`]), its length,
+/// its str.
+type ShortSlot<'py> = Option<([u64; 3], u8, Bound<'py, PyString>)>;
 
 /// The longest text of the short-text table, and its slots (a power of two).
 const SHORT: usize = 24;
@@ -121,12 +128,28 @@ const SHORT_SLOTS: usize = 512;
 const MONEY_SLOTS: usize = 1024;
 
 /// Puts `v` in a bounded cache (see [`MADE_MAX`]).
-fn keep<K: std::hash::Hash + Eq, V>(map: &RefCell<FxMap<K, V>>, k: K, v: V) {
-    let mut map = map.borrow_mut();
+fn keep<K: std::hash::Hash + Eq, V>(map: &mut FxMap<K, V>, k: K, v: V) {
     if map.len() >= MADE_MAX {
         map.clear();
     }
     map.insert(k, v);
+}
+
+/// The bytes of a text of up to [`SHORT`] bytes as three words, read where they are
+/// (copying them into a zeroed buffer first cost two library calls). Shorter texts are
+/// read in overlapping pieces; with the length, the words give back every byte, so two
+/// texts of one length are equal exactly when their words are.
+fn short_words(b: &[u8]) -> [u64; 3] {
+    let n = b.len();
+    let w8 = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+    let w4 = |i: usize| u64::from(u32::from_le_bytes(b[i..i + 4].try_into().unwrap_or_default()));
+    match n {
+        0 => [0; 3],
+        1..=3 => [u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16, 0, 0],
+        4..=7 => [w4(0) | w4(n - 4) << 32, 0, 0],
+        8..=16 => [w8(0), w8(n - 8), 0],
+        _ => [w8(0), w8(8), w8(n - 8)],
+    }
 }
 
 /// The size of the platform's `wchar_t` (4 where it holds a code point: Linux, macOS).
@@ -134,8 +157,9 @@ fn wchar_size<T>(_: unsafe extern "C" fn(*const T, pyo3::ffi::Py_ssize_t) -> *mu
     std::mem::size_of::<T>()
 }
 
-/// The text format2 writes for these cents (`-1234.50`), in `buf`.
-fn cents_text(cents: i128, buf: &mut [u8; 48]) -> &str {
+/// The text format2 writes for these cents (`-1234.50`), in `buf`. In 64 bits: a
+/// division of `i128` is a library call, several times the cost.
+fn cents_text(cents: i64, buf: &mut [u8; 24]) -> &str {
     let mut n = cents.unsigned_abs();
     let mut i = buf.len();
     for k in 0.. {
@@ -159,50 +183,107 @@ fn cents_text(cents: i128, buf: &mut [u8; 48]) -> &str {
 
 impl<'py> Out<'py> {
     pub fn new(py: Python<'py>) -> PyResult<Self> {
-        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), made: RefCell::default(), money_made: RefCell::new(vec![None; MONEY_SLOTS]), texts: RefCell::default(), short: RefCell::new(vec![None; SHORT_SLOTS].into_boxed_slice()), wide: RefCell::default(), keys: RefCell::default() })
+        Ok(Out {
+            py,
+            decimal: decimal_type(py)?.clone().into_any(),
+            made: FxMap::default(),
+            money_made: vec![None; MONEY_SLOTS],
+            texts: FxMap::default(),
+            short: vec![None; SHORT_SLOTS].into_boxed_slice(),
+            wide: Vec::new(),
+            key_strs: Vec::new(),
+            key_slots: vec![(0, 0, 0); KEY_SLOTS].into_boxed_slice(),
+        })
+    }
+
+    /// The position in `key_strs` of one of the shape's keys. A `'static` text is never
+    /// freed, so the same address and length are the same text: found without hashing
+    /// or comparing it.
+    pub fn key(&mut self, k: &'static str) -> u32 {
+        let at = k.as_ptr() as usize;
+        let slot = ((at as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - KEY_SLOTS.trailing_zeros())) as usize;
+        let (a, n, i) = self.key_slots[slot];
+        if a == at && n == k.len() {
+            return i;
+        }
+        // A key whose slot another took: found again among those made (a short scan, on
+        // a miss only), so that the table of keys does not grow with every collision.
+        let s = self.text(k);
+        let i = match self.key_strs.iter().position(|x| x.is(&s)) {
+            Some(i) => i as u32,
+            None => {
+                self.key_strs.push(s);
+                self.key_strs.len() as u32 - 1
+            }
+        };
+        self.key_slots[slot] = (at, k.len(), i);
+        i
+    }
+
+    /// A dict of these keys and values, in their order (a key given twice keeps its first
+    /// place and takes its last value, as one insert after another does).
+    pub fn dict_of(&self, keys: &[Key<'py>], vals: &[Bound<'py, PyAny>]) -> PyResult<Bound<'py, PyDict>> {
+        if keys.len() != vals.len() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err("a value without its key"));
+        }
+        let d = PyDict::new(self.py);
+        for (k, v) in keys.iter().zip(vals) {
+            let k = match k {
+                Key::Shape(i) => &self.key_strs[*i as usize],
+                Key::Data(s) => s,
+            };
+            d.set_item(k, v)?;
+        }
+        Ok(d)
     }
 
     /// A Python str for a text that is likely to repeat (one object serves every place).
-    pub fn text(&self, s: &str) -> Bound<'py, PyString> {
+    pub fn text(&mut self, s: &str) -> Bound<'py, PyString> {
         // Short texts (most words and keys) first in a direct-mapped table, compared in
-        // place: no hashing of a String's heap bytes, no call to memcmp.
+        // place as three words: no hashing of a String's heap bytes, no call to memcmp.
         if s.len() <= SHORT {
-            let mut bytes = [0u8; SHORT];
-            bytes[..s.len()].copy_from_slice(s.as_bytes());
-            let w = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
-            let h = (w(0) ^ w(8).rotate_left(21) ^ w(16).rotate_left(42) ^ s.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let w = short_words(s.as_bytes());
+            let h = (w[0] ^ w[1].rotate_left(21) ^ w[2].rotate_left(42) ^ s.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             let slot = (h >> (64 - SHORT_SLOTS.trailing_zeros())) as usize;
-            if let Some((b, n, t)) = &self.short.borrow()[slot] {
-                if *n as usize == s.len() && *b == bytes {
+            if let Some((b, n, t)) = &self.short[slot] {
+                if *n as usize == s.len() && *b == w {
                     return t.clone();
                 }
             }
             let t = self.text_in_map(s);
-            self.short.borrow_mut()[slot] = Some((bytes, s.len() as u8, t.clone()));
+            self.short[slot] = Some((w, s.len() as u8, t.clone()));
             return t;
         }
         self.text_in_map(s)
     }
 
-    fn text_in_map(&self, s: &str) -> Bound<'py, PyString> {
-        if let Some(t) = self.texts.borrow().get(s) {
+    fn text_in_map(&mut self, s: &str) -> Bound<'py, PyString> {
+        if let Some(t) = self.texts.get(s) {
             return t.clone();
         }
         let t = PyString::new(self.py, s);
-        keep(&self.texts, s.to_string(), t.clone());
+        keep(&mut self.texts, s.to_string(), t.clone());
         t
     }
 
     /// A new Python str. A non-ASCII text (a message with its figures: Chinese and
     /// digits) is given to Python as code points, which it copies in two tight loops;
     /// its UTF-8 decoder took several times as long on such mixed text.
-    pub fn new_text(&self, s: &str) -> PyResult<Bound<'py, PyString>> {
+    pub fn new_text(&mut self, s: &str) -> PyResult<Bound<'py, PyString>> {
         if s.is_ascii() || wchar_size(pyo3::ffi::PyUnicode_FromWideChar) != 4 {
             return Ok(PyString::new(self.py, s));
         }
-        let mut wide = self.wide.borrow_mut();
+        let wide = &mut self.wide;
+        // At most one code point a byte; filled in place (an `extend` pushed one at a
+        // time, checking the capacity at each).
         wide.clear();
-        wide.extend(s.chars().map(|c| c as u32));
+        wide.resize(s.len(), 0);
+        let mut n = 0;
+        for (w, c) in wide.iter_mut().zip(s.chars()) {
+            *w = c as u32;
+            n += 1;
+        }
+        wide.truncate(n);
         // SAFETY: a valid buffer of `wide.len()` UCS-4 code points (a &str has no
         // surrogates); the new reference is owned (or null with the error set).
         unsafe {
@@ -211,16 +292,16 @@ impl<'py> Out<'py> {
         }
     }
 
-    pub fn decimal(&self, text: &str) -> PyResult<Bound<'py, PyAny>> {
-        if let Some(d) = self.made.borrow().get(text) {
+    pub fn decimal(&mut self, text: &str) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(d) = self.made.get(text) {
             return Ok(d.clone());
         }
         let d = self.decimal.call1((text,))?;
-        keep(&self.made, text.to_string(), d.clone());
+        keep(&mut self.made, text.to_string(), d.clone());
         Ok(d)
     }
 
-    pub fn string(&self, s: &str) -> PyResult<Bound<'py, PyAny>> {
+    pub fn string(&mut self, s: &str) -> PyResult<Bound<'py, PyAny>> {
         if is_decimal_text(s) {
             self.decimal(s)
         } else {
@@ -229,7 +310,7 @@ impl<'py> Out<'py> {
     }
 
     /// A free-form JSON value (what a program writes): decimal strings become `Decimal`s.
-    pub fn value(&self, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    pub fn value(&mut self, v: &Value) -> PyResult<Bound<'py, PyAny>> {
         Ok(match v {
             Value::Null => self.py.None().into_bound(self.py),
             Value::Bool(b) => b.into_pyobject(self.py)?.to_owned().into_any(),
@@ -270,28 +351,24 @@ impl<'py> Out<'py> {
     }
 
     /// A money figure as a Decimal (one object for an amount that repeats).
-    pub fn money(&self, m: &Money) -> PyResult<Bound<'py, PyAny>> {
+    pub fn money(&mut self, m: &Money) -> PyResult<Bound<'py, PyAny>> {
         // The cents of round2: two places or fewer (nearly every figure) need no rounding.
         let r = if m.0.scale() <= 2 { m.0 } else { jiuzhu_core::money::round2(m.0) };
         let cents = r.mantissa() * [100, 10, 1][r.scale().min(2) as usize];
-        if cents.unsigned_abs() >= 1 << 96 {
-            // beyond Decimal's 96 bits at two places: format2's own text
-            return self.decimal(&format2(m.0));
-        }
-        let make = || self.decimal.call1((PyString::new(self.py, cents_text(cents, &mut [0; 48])),));
-        let Ok(key) = i64::try_from(cents) else { return make() };
+        // Beyond 64 bits of cents (92 quadrillion yuan): format2's own text.
+        let Ok(key) = i64::try_from(cents) else { return self.decimal(&format2(m.0)) };
         let slot = ((key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MONEY_SLOTS.trailing_zeros())) as usize;
-        if let Some((c, d)) = &self.money_made.borrow()[slot] {
+        if let Some((c, d)) = &self.money_made[slot] {
             if *c == key {
                 return Ok(d.clone());
             }
         }
-        let d = make()?;
-        self.money_made.borrow_mut()[slot] = Some((key, d.clone()));
+        let d = self.decimal.call1((PyString::new(self.py, cents_text(key, &mut [0; 24])),))?;
+        self.money_made[slot] = Some((key, d.clone()));
         Ok(d)
     }
 
-    pub fn trace_entry(&self, e: &TraceEntry) -> PyResult<Bound<'py, PyDict>> {
+    pub fn trace_entry(&mut self, e: &TraceEntry) -> PyResult<Bound<'py, PyDict>> {
         let d = self.dict();
         match e {
             TraceEntry::Parameter { program, name, region, value, from, source } => {
@@ -325,7 +402,7 @@ impl<'py> Out<'py> {
 
     /// A comparison as a dict with the shape of `jiuzhu compare`'s JSON: counts `int`,
     /// money `Decimal`, programs in the comparison's order.
-    pub fn comparison(&self, c: &Comparison) -> PyResult<Bound<'py, PyDict>> {
+    pub fn comparison(&mut self, c: &Comparison) -> PyResult<Bound<'py, PyDict>> {
         let d = self.dict();
         d.set_item(intern!(self.py, "households"), c.households)?;
         d.set_item(intern!(self.py, "errors"), c.errors)?;
@@ -364,101 +441,109 @@ impl<'py> Out<'py> {
 /// An assessment's dict built from the core's rendering events ([`Decision::emit`]): the
 /// keys, their order and their omissions those of its JSON (`jiuzhu evaluate`), money as
 /// `Decimal`, a script's decimal-looking texts as `Decimal`s too.
+///
+/// A container's values are gathered first and the dict or list is made when it closes,
+/// from all of them at once: a list at its exact size, a dict in one loop. Placing each
+/// value as it came (which container, which pending key) cost more than the dict itself.
 pub struct PySink<'a, 'py> {
-    out: &'a Out<'py>,
-    /// The open dicts and lists, innermost last, with the key of a dict's next value.
-    open: Vec<(Container<'py>, Option<Bound<'py, PyString>>)>,
-    done: Option<Bound<'py, PyAny>>,
+    out: &'a mut Out<'py>,
+    /// The values of the open dicts and lists, outermost first.
+    vals: Vec<Bound<'py, PyAny>>,
+    /// The keys of the open dicts' values, in the same order as those values.
+    keys: Vec<Key<'py>>,
+    /// The open dicts and lists, innermost last.
+    open: Vec<Open>,
     error: Option<PyErr>,
 }
 
-enum Container<'py> {
-    Dict(Bound<'py, PyDict>),
-    List(Bound<'py, PyList>),
+/// A key of a dict being made: one of the shape's (its position in [`Out`]'s table of
+/// them) or a text of the data.
+pub enum Key<'py> {
+    Shape(u32),
+    Data(Bound<'py, PyString>),
+}
+
+/// An open container: a dict or a list, and where its values (and keys) start.
+#[derive(Clone, Copy)]
+struct Open {
+    dict: bool,
+    vals: usize,
+    keys: usize,
 }
 
 impl<'a, 'py> PySink<'a, 'py> {
     /// The assessment of `d` as a dict.
-    pub fn assessment(out: &'a Out<'py>, d: &Decision<'_>) -> PyResult<Bound<'py, PyAny>> {
-        let mut sink = PySink { out, open: Vec::with_capacity(8), done: None, error: None };
+    pub fn assessment(out: &'a mut Out<'py>, d: &Decision<'_>) -> PyResult<Bound<'py, PyAny>> {
+        let mut sink = PySink { out, vals: Vec::with_capacity(64), keys: Vec::with_capacity(64), open: Vec::with_capacity(8), error: None };
         d.emit(&mut sink);
-        match (sink.error, sink.done) {
-            (Some(e), _) => Err(e),
-            (None, Some(v)) => Ok(v),
-            (None, None) => Err(pyo3::exceptions::PyRuntimeError::new_err("the assessment was not written")),
+        if let Some(e) = sink.error {
+            return Err(e);
+        }
+        match (sink.open.is_empty(), sink.vals.len(), sink.vals.pop()) {
+            (true, 1, Some(v)) => Ok(v),
+            _ => Err(pyo3::exceptions::PyRuntimeError::new_err("the assessment was not written whole")),
         }
     }
 
-    /// Puts a value where it goes: under the pending key of the innermost dict, at the
-    /// end of the innermost list, or as the result.
-    fn put(&mut self, v: PyResult<Bound<'py, PyAny>>) {
-        if self.error.is_some() {
-            return;
-        }
-        let placed = v.and_then(|v| match self.open.last_mut() {
-            // one assessment per sink
-            None if self.done.is_none() => {
-                self.done = Some(v);
-                Ok(())
-            }
-            None => Err(pyo3::exceptions::PyRuntimeError::new_err("a second value after the assessment")),
-            Some((Container::Dict(d), key)) => match key.take() {
-                Some(k) => d.set_item(k, v),
-                None => Err(pyo3::exceptions::PyRuntimeError::new_err("a value without its key")),
-            },
-            Some((Container::List(l), _)) => l.append(v),
-        });
-        if let Err(e) = placed {
+    fn fail(&mut self, e: PyErr) {
+        if self.error.is_none() {
             self.error = Some(e);
         }
     }
 
-    fn set_key(&mut self, k: Bound<'py, PyString>) {
-        if let Some((_, key)) = self.open.last_mut() {
-            *key = Some(k);
+    fn put(&mut self, v: PyResult<Bound<'py, PyAny>>) {
+        match v {
+            Ok(v) => self.vals.push(v),
+            Err(e) => self.fail(e),
         }
+    }
+
+    fn open(&mut self, dict: bool) {
+        self.open.push(Open { dict, vals: self.vals.len(), keys: self.keys.len() });
+    }
+
+    /// Makes the innermost container from its values and puts it in its parent.
+    fn close(&mut self, dict: bool) {
+        let Some(o) = self.open.pop().filter(|o| o.dict == dict) else {
+            return self.fail(pyo3::exceptions::PyRuntimeError::new_err("a container closed that was not open"));
+        };
+        let made = if self.error.is_some() {
+            Ok(self.out.py.None().into_bound(self.out.py))
+        } else if dict {
+            self.out.dict_of(&self.keys[o.keys..], &self.vals[o.vals..]).map(Bound::into_any)
+        } else if self.keys.len() != o.keys {
+            Err(pyo3::exceptions::PyRuntimeError::new_err("a key in a list"))
+        } else {
+            PyList::new(self.out.py, self.vals.drain(o.vals..)).map(Bound::into_any)
+        };
+        self.keys.truncate(o.keys);
+        self.vals.truncate(o.vals);
+        self.put(made);
     }
 }
 
 impl Sink for PySink<'_, '_> {
     fn open_map(&mut self) {
-        let d = PyDict::new(self.out.py);
-        self.put(Ok(d.clone().into_any()));
-        self.open.push((Container::Dict(d), None));
+        self.open(true);
     }
     fn close_map(&mut self) {
-        self.open.pop();
+        self.close(true);
     }
     fn open_list(&mut self) {
-        let l = PyList::empty(self.out.py);
-        self.put(Ok(l.clone().into_any()));
-        self.open.push((Container::List(l), None));
+        self.open(false);
     }
     fn close_list(&mut self) {
-        self.open.pop();
+        self.close(false);
     }
     fn key(&mut self, k: &'static str) {
-        // The shape's keys, found by their address (no hashing of the text).
-        let at = (k.as_ptr() as usize, k.len());
-        let found = self.out.keys.borrow().get(&at).cloned();
-        let k = match found {
-            Some(s) => s,
-            None => {
-                let s = self.out.text(k);
-                self.out.keys.borrow_mut().insert(at, s.clone());
-                s
-            }
-        };
-        self.set_key(k);
+        let k = self.out.key(k);
+        self.keys.push(Key::Shape(k));
     }
     fn data_key(&mut self, k: &str) {
         let k = self.out.text(k);
-        self.set_key(k);
+        self.keys.push(Key::Data(k));
     }
     fn text(&mut self, s: &str, kind: Text) {
-        if self.error.is_some() {
-            return;
-        }
         let v = match kind {
             Text::Word => Ok(self.out.text(s).into_any()),
             Text::Unique => self.out.new_text(s).map(Bound::into_any),
@@ -467,10 +552,6 @@ impl Sink for PySink<'_, '_> {
         self.put(v);
     }
     fn money(&mut self, d: Decimal) {
-        // After an error nothing more is kept: no need to make it.
-        if self.error.is_some() {
-            return;
-        }
         let v = self.out.money(&Money(d));
         self.put(v);
     }
@@ -486,9 +567,6 @@ impl Sink for PySink<'_, '_> {
         self.put(Ok(self.out.py.None().into_bound(self.out.py)));
     }
     fn trace(&mut self, trace: &[TraceEntry]) {
-        if self.error.is_some() {
-            return;
-        }
         let list = PyList::empty(self.out.py);
         let filled = trace.iter().try_for_each(|e| list.append(self.out.trace_entry(e)?));
         self.put(filled.map(|()| list.into_any()));
@@ -502,11 +580,36 @@ mod tests {
     #[test]
     fn cents_as_format2_writes_them() {
         for (c, t) in [(0, "0.00"), (5, "0.05"), (-5, "-0.05"), (100, "1.00"), (-123456, "-1234.56"), (709549, "7095.49")] {
-            assert_eq!(cents_text(c, &mut [0; 48]), t);
-            assert_eq!(format2(Decimal::new(c as i64, 2)), t);
+            assert_eq!(cents_text(c, &mut [0; 24]), t);
+            assert_eq!(format2(Decimal::new(c, 2)), t);
         }
-        let big = (1i128 << 96) - 1;
-        assert_eq!(cents_text(big, &mut [0; 48]), format2(Decimal::from_i128_with_scale(big, 2)));
+        for big in [i64::MAX, i64::MIN, i64::MIN + 1] {
+            assert_eq!(cents_text(big, &mut [0; 24]), format2(Decimal::new(big, 2)));
+        }
+    }
+
+    #[test]
+    fn short_words_tell_texts_apart() {
+        // Every text of up to SHORT bytes over a small alphabet: equal words, equal texts.
+        let mut seen = std::collections::HashMap::new();
+        let alphabet = [b'a', b'b', 0xe4];
+        for n in 0..=SHORT {
+            for k in 0..64usize {
+                let text: Vec<u8> = (0..n).map(|i| alphabet[(k >> (i % 6) ^ i) % 3]).collect();
+                let key = (n, short_words(&text));
+                if let Some(other) = seen.insert(key, text.clone()) {
+                    assert_eq!(other, text);
+                }
+            }
+        }
+        for n in 0..=SHORT {
+            let a: Vec<u8> = (0..n as u8).collect();
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 1;
+                assert_ne!(short_words(&a), short_words(&b), "{n} {i}");
+            }
+        }
     }
 
     #[test]
