@@ -17,6 +17,24 @@ pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) -> usize {
         // ASCII, eight bytes a step (the JSON around the messages is ASCII); within a run
         // of other characters (a Chinese message) go straight to decoding them.
         if bytes[i] < 0x80 {
+            // Sixteen bytes a step with wasm SIMD (build.sh builds with +simd128): the
+            // high bits say whether all are ASCII, and widening makes the units.
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            while i + 16 <= n {
+                use std::arch::wasm32::*;
+                // SAFETY: i + 16 <= n reads inside `bytes`; j <= i, so j + 16 <= n <= dst.len().
+                let x = unsafe { v128_load(bytes.as_ptr().add(i) as *const v128) };
+                if u8x16_bitmask(x) != 0 {
+                    break;
+                }
+                unsafe {
+                    let d = dst.as_mut_ptr().add(j) as *mut v128;
+                    v128_store(d, u16x8_extend_low_u8x16(x));
+                    v128_store(d.add(1), u16x8_extend_high_u8x16(x));
+                }
+                i += 16;
+                j += 16;
+            }
             while i + 8 <= n {
                 let src: &[u8; 8] = bytes[i..i + 8].try_into().expect("8 bytes");
                 let x = u64::from_le_bytes(*src);
