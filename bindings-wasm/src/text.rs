@@ -14,26 +14,13 @@ pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) -> usize {
     let n = bytes.len();
     let (mut i, mut j) = (0, 0);
     while i < n {
-        // ASCII, eight bytes a step (the JSON around the messages is ASCII); within a run
-        // of other characters (a Chinese message) go straight to decoding them.
+        // ASCII, eight bytes a step (sixteen with SIMD; the JSON around the messages is
+        // ASCII); within a run of other characters (a Chinese message) go straight to
+        // decoding them.
         if bytes[i] < 0x80 {
-            // Sixteen bytes a step with wasm SIMD (build.sh builds with +simd128): the
-            // high bits say whether all are ASCII, and widening makes the units.
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            while i + 16 <= n {
-                use std::arch::wasm32::*;
-                // SAFETY: i + 16 <= n reads inside `bytes`; j <= i, so j + 16 <= n <= dst.len().
-                let x = unsafe { v128_load(bytes.as_ptr().add(i) as *const v128) };
-                if u8x16_bitmask(x) != 0 {
-                    break;
-                }
-                unsafe {
-                    let d = dst.as_mut_ptr().add(j) as *mut v128;
-                    v128_store(d, u16x8_extend_low_u8x16(x));
-                    v128_store(d.add(1), u16x8_extend_high_u8x16(x));
-                }
-                i += 16;
-                j += 16;
+            {
+                (i, j) = simd::ascii(bytes, dst, i, j);
             }
             while i + 8 <= n {
                 let src: &[u8; 8] = bytes[i..i + 8].try_into().expect("8 bytes");
@@ -52,6 +39,14 @@ pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) -> usize {
                 i += 8;
                 j += 8;
             }
+            if i >= n {
+                break;
+            }
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if bytes[i] & 0xF0 == 0xE0 {
+            // A run of three-byte characters (Chinese text)
+            (i, j) = simd::three_byte(bytes, dst, i, j);
             if i >= n {
                 break;
             }
@@ -87,6 +82,98 @@ pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) -> usize {
         }
     }
     j
+}
+
+/// The length of the ASCII start of `b`.
+pub fn ascii_prefix(b: &[u8]) -> usize {
+    let mut i = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    while i + 16 <= b.len() {
+        use std::arch::wasm32::*;
+        // SAFETY: i + 16 <= len, inside `b`.
+        let x = unsafe { v128_load(b.as_ptr().add(i) as *const v128) };
+        if u8x16_bitmask(x) != 0 {
+            break;
+        }
+        i += 16;
+    }
+    while i + 8 <= b.len() && u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes")) & 0x8080_8080_8080_8080 == 0 {
+        i += 8;
+    }
+    i + b[i..].iter().take_while(|c| c.is_ascii()).count()
+}
+
+/// `std::str::from_utf8`, the ASCII start checked first with [`ascii_prefix`] (std's check
+/// goes four bytes a step on wasm32; a household's JSON text is mostly ASCII).
+pub fn from_utf8(b: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    let k = ascii_prefix(b);
+    // ASCII bytes are whole characters: b is UTF-8 if the rest is.
+    std::str::from_utf8(&b[k..])?;
+    // SAFETY: b[..k] is ASCII and b[k..] is UTF-8.
+    Ok(unsafe { std::str::from_utf8_unchecked(b) })
+}
+
+/// The steps of [`utf8_to_utf16`] with wasm SIMD (build.sh builds with +simd128). Each takes
+/// and returns the positions (i in the bytes, j in the units) and keeps j <= i, so a
+/// store of sixteen bytes at j (eight units) fits wherever a load of sixteen at i does.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use std::arch::wasm32::*;
+
+    /// ASCII, sixteen bytes a step: the high bits say whether all are, widening makes the units.
+    #[inline]
+    pub fn ascii(bytes: &[u8], dst: &mut [u16], mut i: usize, mut j: usize) -> (usize, usize) {
+        while i + 16 <= bytes.len() {
+            // SAFETY: i + 16 <= len, inside `bytes`.
+            let x = unsafe { v128_load(bytes.as_ptr().add(i) as *const v128) };
+            if u8x16_bitmask(x) != 0 {
+                break;
+            }
+            let d = dst[j..j + 16].as_mut_ptr() as *mut v128;
+            // SAFETY: d is 16 units (32 bytes) of `dst`; v128_store needs no alignment.
+            unsafe {
+                v128_store(d, u16x8_extend_low_u8x16(x));
+                v128_store(d.add(1), u16x8_extend_high_u8x16(x));
+            }
+            i += 16;
+            j += 16;
+        }
+        (i, j)
+    }
+
+    /// Characters of three bytes (lead byte 0xE0-0xEF), up to five a step, decoded as the
+    /// scalar loop decodes them (which does not check the other two bytes either).
+    #[inline]
+    pub fn three_byte(bytes: &[u8], dst: &mut [u16], mut i: usize, mut j: usize) -> (usize, usize) {
+        let zero = u8x16_splat(0);
+        let low6 = u16x8_splat(0x3F);
+        while i + 16 <= bytes.len() {
+            // SAFETY: i + 16 <= len, inside `bytes`.
+            let x = unsafe { v128_load(bytes.as_ptr().add(i) as *const v128) };
+            // The lead, second and third bytes of five characters, one in each 16-bit lane
+            // (index 16 is a zero byte).
+            let lead = u8x16_shuffle::<0, 16, 3, 16, 6, 16, 9, 16, 12, 16, 16, 16, 16, 16, 16, 16>(x, zero);
+            let b1 = u8x16_shuffle::<1, 16, 4, 16, 7, 16, 10, 16, 13, 16, 16, 16, 16, 16, 16, 16>(x, zero);
+            let b2 = u8x16_shuffle::<2, 16, 5, 16, 8, 16, 11, 16, 14, 16, 16, 16, 16, 16, 16, 16>(x, zero);
+            // How many lanes from the first are three-byte characters (lanes 5-7 never are).
+            let k = u16x8_bitmask(u16x8_eq(v128_and(lead, u16x8_splat(0xF0)), u16x8_splat(0xE0))).trailing_ones() as usize;
+            if k == 0 {
+                break;
+            }
+            // (lead & 0x0F) << 12: the shift drops the lead's high bits out of the lane.
+            let units = v128_or(u16x8_shl(lead, 12), v128_or(u16x8_shl(v128_and(b1, low6), 6), v128_and(b2, low6)));
+            let d = dst[j..j + 8].as_mut_ptr() as *mut v128;
+            // SAFETY: d is 8 units (16 bytes) of `dst`; lanes past k are overwritten later
+            // or lie past the result.
+            unsafe { v128_store(d, units) };
+            i += 3 * k;
+            j += k;
+            if k < 5 {
+                break;
+            }
+        }
+        (i, j)
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +220,16 @@ mod tests {
         for bad in [&b"\xff"[..], b"\xe4\xb8", b"\xf0\x9f", b"ab\xf0", b"\xf0", b"\x80\x80\x80\x80\xf4\x8f\xbf\xbf\xf7"] {
             let n = utf8_to_utf16(bad, &mut out);
             assert!(n <= bad.len());
+        }
+    }
+
+    #[test]
+    fn ascii_prefix_and_from_utf8() {
+        let texts: [&[u8]; 8] = [b"", b"{\"id\":1}", &[b'a'; 40], "家".as_bytes(), b"0123456789abcdef0123\xe5", b"0123456789abcdef\x80", b"ok\xff", b"abcdefghijklmnopqrstuvwxyz\xc3\xa9xyz"];
+        for t in texts {
+            let k = ascii_prefix(t);
+            assert_eq!(k, t.iter().position(|c| !c.is_ascii()).unwrap_or(t.len()), "{t:?}");
+            assert_eq!(from_utf8(t).ok(), std::str::from_utf8(t).ok(), "{t:?}");
         }
     }
 
