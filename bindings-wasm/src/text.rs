@@ -12,16 +12,15 @@ pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) -> usize {
     }
     let dst = &mut out[..];
     let n = bytes.len();
+    // With wasm SIMD, sixteen bytes a step while sixteen are left; the rest below.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let (mut i, mut j) = simd::convert(bytes, dst);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     let (mut i, mut j) = (0, 0);
     while i < n {
-        // ASCII, eight bytes a step (sixteen with SIMD; the JSON around the messages is
-        // ASCII); within a run of other characters (a Chinese message) go straight to
-        // decoding them.
+        // ASCII, eight bytes a step (the JSON around the messages is ASCII); within a run
+        // of other characters (a Chinese message) go straight to decoding them.
         if bytes[i] < 0x80 {
-            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            {
-                (i, j) = simd::ascii(bytes, dst, i, j);
-            }
             while i + 8 <= n {
                 let src: &[u8; 8] = bytes[i..i + 8].try_into().expect("8 bytes");
                 let x = u64::from_le_bytes(*src);
@@ -43,45 +42,50 @@ pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) -> usize {
                 break;
             }
         }
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        if bytes[i] & 0xF0 == 0xE0 {
-            // A run of three-byte characters (Chinese text)
-            (i, j) = simd::three_byte(bytes, dst, i, j);
-            if i >= n {
-                break;
-            }
-        }
-        let b = bytes[i];
-        let low = |c: u8| (c & 0x3F) as u32;
         // A sequence cut short by the end of the text (not UTF-8) ends the conversion.
-        let (c, len) = match b {
-            0..=0x7F => (b as u32, 1),
-            0x80..=0xDF => match bytes.get(i..i + 2) {
-                Some(&[_, b1]) => (((b as u32 & 0x1F) << 6) | low(b1), 2),
-                _ => break,
-            },
-            0xE0..=0xEF => match bytes.get(i..i + 3) {
-                Some(&[_, b1, b2]) => (((b as u32 & 0x0F) << 12) | (low(b1) << 6) | low(b2), 3),
-                _ => break,
-            },
-            _ => match bytes.get(i..i + 4) {
-                Some(&[_, b1, b2, b3]) => (((b as u32 & 0x07) << 18) | (low(b1) << 12) | (low(b2) << 6) | low(b3), 4),
-                _ => break,
-            },
-        };
+        let Some((c, len)) = decode(bytes, i) else { break };
         i += len;
-        if c < 0x1_0000 {
-            dst[j] = c as u16;
-            j += 1;
-        } else {
-            // Four bytes give two units: there is room (j + 2 <= i <= n).
-            let c = c - 0x1_0000;
-            dst[j] = 0xD800 | (c >> 10) as u16;
-            dst[j + 1] = 0xDC00 | (c & 0x3FF) as u16;
-            j += 2;
-        }
+        j = push(dst, j, c);
     }
     j
+}
+
+/// The character that starts at `bytes[i]` and its length in bytes; `None` when the
+/// text ends inside it.
+#[inline(always)]
+fn decode(bytes: &[u8], i: usize) -> Option<(u32, usize)> {
+    let b = bytes[i];
+    let low = |c: u8| (c & 0x3F) as u32;
+    Some(match b {
+        0..=0x7F => (b as u32, 1),
+        0x80..=0xDF => match bytes.get(i..i + 2)? {
+            &[_, b1] => (((b as u32 & 0x1F) << 6) | low(b1), 2),
+            _ => return None,
+        },
+        0xE0..=0xEF => match bytes.get(i..i + 3)? {
+            &[_, b1, b2] => (((b as u32 & 0x0F) << 12) | (low(b1) << 6) | low(b2), 3),
+            _ => return None,
+        },
+        _ => match bytes.get(i..i + 4)? {
+            &[_, b1, b2, b3] => (((b as u32 & 0x07) << 18) | (low(b1) << 12) | (low(b2) << 6) | low(b3), 4),
+            _ => return None,
+        },
+    })
+}
+
+/// Writes `c` at `dst[j]` as one unit or two (a surrogate pair) and returns the next j.
+#[inline(always)]
+fn push(dst: &mut [u16], j: usize, c: u32) -> usize {
+    if c < 0x1_0000 {
+        dst[j] = c as u16;
+        j + 1
+    } else {
+        // Four bytes give two units: there is room (j + 2 <= i <= n).
+        let c = c - 0x1_0000;
+        dst[j] = 0xD800 | (c >> 10) as u16;
+        dst[j + 1] = 0xDC00 | (c & 0x3FF) as u16;
+        j + 2
+    }
 }
 
 /// The length of the ASCII start of `b`.
@@ -113,63 +117,57 @@ pub fn from_utf8(b: &[u8]) -> Result<&str, std::str::Utf8Error> {
     Ok(unsafe { std::str::from_utf8_unchecked(b) })
 }
 
-/// The steps of [`utf8_to_utf16`] with wasm SIMD (build.sh builds with +simd128). Each takes
-/// and returns the positions (i in the bytes, j in the units) and keeps j <= i, so a
-/// store of sixteen bytes at j (eight units) fits wherever a load of sixteen at i does.
+/// [`utf8_to_utf16`] with wasm SIMD (build.sh builds with +simd128): sixteen bytes a step
+/// while sixteen are left; returns how far it went (i in the bytes, j in the units).
+/// j <= i throughout (a unit per byte at most), so a store of sixteen units at j fits in
+/// `dst` wherever a load of sixteen bytes at i fits in `bytes`; units stored past what a
+/// step counts are overwritten by the next steps or lie past the result.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
     use std::arch::wasm32::*;
 
-    /// ASCII, sixteen bytes a step: the high bits say whether all are, widening makes the units.
-    #[inline]
-    pub fn ascii(bytes: &[u8], dst: &mut [u16], mut i: usize, mut j: usize) -> (usize, usize) {
-        while i + 16 <= bytes.len() {
-            // SAFETY: i + 16 <= len, inside `bytes`.
-            let x = unsafe { v128_load(bytes.as_ptr().add(i) as *const v128) };
-            if u8x16_bitmask(x) != 0 {
-                break;
-            }
-            let d = dst[j..j + 16].as_mut_ptr() as *mut v128;
-            // SAFETY: d is 16 units (32 bytes) of `dst`; v128_store needs no alignment.
-            unsafe {
-                v128_store(d, u16x8_extend_low_u8x16(x));
-                v128_store(d.add(1), u16x8_extend_high_u8x16(x));
-            }
-            i += 16;
-            j += 16;
-        }
-        (i, j)
-    }
-
-    /// Characters of three bytes (lead byte 0xE0-0xEF), up to five a step, decoded as the
-    /// scalar loop decodes them (which does not check the other two bytes either).
-    #[inline]
-    pub fn three_byte(bytes: &[u8], dst: &mut [u16], mut i: usize, mut j: usize) -> (usize, usize) {
+    pub fn convert(bytes: &[u8], dst: &mut [u16]) -> (usize, usize) {
+        let (mut i, mut j) = (0, 0);
         let zero = u8x16_splat(0);
         let low6 = u16x8_splat(0x3F);
         while i + 16 <= bytes.len() {
             // SAFETY: i + 16 <= len, inside `bytes`.
             let x = unsafe { v128_load(bytes.as_ptr().add(i) as *const v128) };
-            // The lead, second and third bytes of five characters, one in each 16-bit lane
-            // (index 16 is a zero byte).
-            let lead = u8x16_shuffle::<0, 16, 3, 16, 6, 16, 9, 16, 12, 16, 16, 16, 16, 16, 16, 16>(x, zero);
-            let b1 = u8x16_shuffle::<1, 16, 4, 16, 7, 16, 10, 16, 13, 16, 16, 16, 16, 16, 16, 16>(x, zero);
-            let b2 = u8x16_shuffle::<2, 16, 5, 16, 8, 16, 11, 16, 14, 16, 16, 16, 16, 16, 16, 16>(x, zero);
-            // How many lanes from the first are three-byte characters (lanes 5-7 never are).
-            let k = u16x8_bitmask(u16x8_eq(v128_and(lead, u16x8_splat(0xF0)), u16x8_splat(0xE0))).trailing_ones() as usize;
-            if k == 0 {
-                break;
-            }
-            // (lead & 0x0F) << 12: the shift drops the lead's high bits out of the lane.
-            let units = v128_or(u16x8_shl(lead, 12), v128_or(u16x8_shl(v128_and(b1, low6), 6), v128_and(b2, low6)));
-            let d = dst[j..j + 8].as_mut_ptr() as *mut v128;
-            // SAFETY: d is 8 units (16 bytes) of `dst`; lanes past k are overwritten later
-            // or lie past the result.
-            unsafe { v128_store(d, units) };
-            i += 3 * k;
-            j += k;
-            if k < 5 {
-                break;
+            let d = dst[j..j + 16].as_mut_ptr() as *mut v128;
+            // the high bit of each byte: ASCII bytes have none
+            let high = u8x16_bitmask(x);
+            if high & 1 == 0 {
+                // ASCII up to the first byte that is not: every byte widened to a unit
+                let k = high.trailing_zeros() as usize;
+                // SAFETY: d is 16 units (32 bytes) of `dst`; v128_store needs no alignment.
+                unsafe {
+                    v128_store(d, u16x8_extend_low_u8x16(x));
+                    v128_store(d.add(1), u16x8_extend_high_u8x16(x));
+                }
+                i += k;
+                j += k;
+            } else if bytes[i] & 0xF0 == 0xE0 {
+                // Up to five three-byte characters (Chinese text), decoded as `decode`
+                // decodes them (which does not check the other two bytes either): the
+                // lead, second and third bytes of each in a 16-bit lane (16: a zero byte).
+                let lead = u8x16_shuffle::<0, 16, 3, 16, 6, 16, 9, 16, 12, 16, 16, 16, 16, 16, 16, 16>(x, zero);
+                let b1 = u8x16_shuffle::<1, 16, 4, 16, 7, 16, 10, 16, 13, 16, 16, 16, 16, 16, 16, 16>(x, zero);
+                let b2 = u8x16_shuffle::<2, 16, 5, 16, 8, 16, 11, 16, 14, 16, 16, 16, 16, 16, 16, 16>(x, zero);
+                // how many lanes from the first have a three-byte lead (at least the
+                // first; lanes 5-7 never)
+                let k = u16x8_bitmask(u16x8_eq(v128_and(lead, u16x8_splat(0xF0)), u16x8_splat(0xE0))).trailing_ones() as usize;
+                // (lead & 0x0F) << 12: the shift drops the lead's high bits out of the lane
+                let units = v128_or(u16x8_shl(lead, 12), v128_or(u16x8_shl(v128_and(b1, low6), 6), v128_and(b2, low6)));
+                // SAFETY: as above (8 of the 16 units).
+                unsafe { v128_store(d, units) };
+                i += 3 * k;
+                j += k;
+            } else {
+                // Two or four bytes: one character the plain way (16 bytes are left, so
+                // the text does not end inside it).
+                let Some((c, len)) = super::decode(bytes, i) else { break };
+                i += len;
+                j = super::push(dst, j, c);
             }
         }
         (i, j)
