@@ -231,7 +231,7 @@ impl WasmEngine {
         // invalid values, so the bytes are initialised whatever it wrote.
         unsafe { io.input.set_len(len) };
         // A JS string encoded by Buffer.write or TextEncoder is always valid UTF-8.
-        let text = std::str::from_utf8(&io.input)
+        let text = text::from_utf8(&io.input)
             .map_err(|_| to_js(DoorError::validation(vec![FieldError { path: String::new(), message: "the household text is not UTF-8".into() }])))?;
         io.json.clear();
         api::evaluate_into(&self.inner, text, &opts, &mut io.json).map_err(to_js)?;

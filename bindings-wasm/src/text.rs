@@ -12,6 +12,10 @@ pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) -> usize {
     }
     let dst = &mut out[..];
     let n = bytes.len();
+    // With wasm SIMD, sixteen bytes a step while sixteen are left; the rest below.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let (mut i, mut j) = simd::convert(bytes, dst);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     let (mut i, mut j) = (0, 0);
     while i < n {
         // ASCII, eight bytes a step (the JSON around the messages is ASCII); within a run
@@ -38,37 +42,136 @@ pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) -> usize {
                 break;
             }
         }
-        let b = bytes[i];
-        let low = |c: u8| (c & 0x3F) as u32;
         // A sequence cut short by the end of the text (not UTF-8) ends the conversion.
-        let (c, len) = match b {
-            0..=0x7F => (b as u32, 1),
-            0x80..=0xDF => match bytes.get(i..i + 2) {
-                Some(&[_, b1]) => (((b as u32 & 0x1F) << 6) | low(b1), 2),
-                _ => break,
-            },
-            0xE0..=0xEF => match bytes.get(i..i + 3) {
-                Some(&[_, b1, b2]) => (((b as u32 & 0x0F) << 12) | (low(b1) << 6) | low(b2), 3),
-                _ => break,
-            },
-            _ => match bytes.get(i..i + 4) {
-                Some(&[_, b1, b2, b3]) => (((b as u32 & 0x07) << 18) | (low(b1) << 12) | (low(b2) << 6) | low(b3), 4),
-                _ => break,
-            },
-        };
+        let Some((c, len)) = decode(bytes, i) else { break };
         i += len;
-        if c < 0x1_0000 {
-            dst[j] = c as u16;
-            j += 1;
-        } else {
-            // Four bytes give two units: there is room (j + 2 <= i <= n).
-            let c = c - 0x1_0000;
-            dst[j] = 0xD800 | (c >> 10) as u16;
-            dst[j + 1] = 0xDC00 | (c & 0x3FF) as u16;
-            j += 2;
-        }
+        j = push(dst, j, c);
     }
     j
+}
+
+/// The character that starts at `bytes[i]` and its length in bytes; `None` when the
+/// text ends inside it.
+#[inline(always)]
+fn decode(bytes: &[u8], i: usize) -> Option<(u32, usize)> {
+    let b = bytes[i];
+    let low = |c: u8| (c & 0x3F) as u32;
+    Some(match b {
+        0..=0x7F => (b as u32, 1),
+        0x80..=0xDF => match bytes.get(i..i + 2)? {
+            &[_, b1] => (((b as u32 & 0x1F) << 6) | low(b1), 2),
+            _ => return None,
+        },
+        0xE0..=0xEF => match bytes.get(i..i + 3)? {
+            &[_, b1, b2] => (((b as u32 & 0x0F) << 12) | (low(b1) << 6) | low(b2), 3),
+            _ => return None,
+        },
+        _ => match bytes.get(i..i + 4)? {
+            &[_, b1, b2, b3] => (((b as u32 & 0x07) << 18) | (low(b1) << 12) | (low(b2) << 6) | low(b3), 4),
+            _ => return None,
+        },
+    })
+}
+
+/// Writes `c` at `dst[j]` as one unit or two (a surrogate pair) and returns the next j.
+#[inline(always)]
+fn push(dst: &mut [u16], j: usize, c: u32) -> usize {
+    if c < 0x1_0000 {
+        dst[j] = c as u16;
+        j + 1
+    } else {
+        // Four bytes give two units: there is room (j + 2 <= i <= n).
+        let c = c - 0x1_0000;
+        dst[j] = 0xD800 | (c >> 10) as u16;
+        dst[j + 1] = 0xDC00 | (c & 0x3FF) as u16;
+        j + 2
+    }
+}
+
+/// The length of the ASCII start of `b`.
+pub fn ascii_prefix(b: &[u8]) -> usize {
+    let mut i = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    while i + 16 <= b.len() {
+        use std::arch::wasm32::*;
+        // SAFETY: i + 16 <= len, inside `b`.
+        let x = unsafe { v128_load(b.as_ptr().add(i) as *const v128) };
+        if u8x16_bitmask(x) != 0 {
+            break;
+        }
+        i += 16;
+    }
+    while i + 8 <= b.len() && u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes")) & 0x8080_8080_8080_8080 == 0 {
+        i += 8;
+    }
+    i + b[i..].iter().take_while(|c| c.is_ascii()).count()
+}
+
+/// `std::str::from_utf8`, the ASCII start checked first with [`ascii_prefix`] (std's check
+/// goes four bytes a step on wasm32; a household's JSON text is mostly ASCII).
+pub fn from_utf8(b: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    let k = ascii_prefix(b);
+    // ASCII bytes are whole characters: b is UTF-8 if the rest is.
+    std::str::from_utf8(&b[k..])?;
+    // SAFETY: b[..k] is ASCII and b[k..] is UTF-8.
+    Ok(unsafe { std::str::from_utf8_unchecked(b) })
+}
+
+/// [`utf8_to_utf16`] with wasm SIMD (build.sh builds with +simd128): sixteen bytes a step
+/// while sixteen are left; returns how far it went (i in the bytes, j in the units).
+/// j <= i throughout (a unit per byte at most), so a store of sixteen units at j fits in
+/// `dst` wherever a load of sixteen bytes at i fits in `bytes`; units stored past what a
+/// step counts are overwritten by the next steps or lie past the result.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use std::arch::wasm32::*;
+
+    pub fn convert(bytes: &[u8], dst: &mut [u16]) -> (usize, usize) {
+        let (mut i, mut j) = (0, 0);
+        let zero = u8x16_splat(0);
+        let low6 = u16x8_splat(0x3F);
+        while i + 16 <= bytes.len() {
+            // SAFETY: i + 16 <= len, inside `bytes`.
+            let x = unsafe { v128_load(bytes.as_ptr().add(i) as *const v128) };
+            let d = dst[j..j + 16].as_mut_ptr() as *mut v128;
+            // the high bit of each byte: ASCII bytes have none
+            let high = u8x16_bitmask(x);
+            if high & 1 == 0 {
+                // ASCII up to the first byte that is not: every byte widened to a unit
+                let k = high.trailing_zeros() as usize;
+                // SAFETY: d is 16 units (32 bytes) of `dst`; v128_store needs no alignment.
+                unsafe {
+                    v128_store(d, u16x8_extend_low_u8x16(x));
+                    v128_store(d.add(1), u16x8_extend_high_u8x16(x));
+                }
+                i += k;
+                j += k;
+            } else if bytes[i] & 0xF0 == 0xE0 {
+                // Up to five three-byte characters (Chinese text), decoded as `decode`
+                // decodes them (which does not check the other two bytes either): the
+                // lead, second and third bytes of each in a 16-bit lane (16: a zero byte).
+                let lead = u8x16_shuffle::<0, 16, 3, 16, 6, 16, 9, 16, 12, 16, 16, 16, 16, 16, 16, 16>(x, zero);
+                let b1 = u8x16_shuffle::<1, 16, 4, 16, 7, 16, 10, 16, 13, 16, 16, 16, 16, 16, 16, 16>(x, zero);
+                let b2 = u8x16_shuffle::<2, 16, 5, 16, 8, 16, 11, 16, 14, 16, 16, 16, 16, 16, 16, 16>(x, zero);
+                // how many lanes from the first have a three-byte lead (at least the
+                // first; lanes 5-7 never)
+                let k = u16x8_bitmask(u16x8_eq(v128_and(lead, u16x8_splat(0xF0)), u16x8_splat(0xE0))).trailing_ones() as usize;
+                // (lead & 0x0F) << 12: the shift drops the lead's high bits out of the lane
+                let units = v128_or(u16x8_shl(lead, 12), v128_or(u16x8_shl(v128_and(b1, low6), 6), v128_and(b2, low6)));
+                // SAFETY: as above (8 of the 16 units).
+                unsafe { v128_store(d, units) };
+                i += 3 * k;
+                j += k;
+            } else {
+                // Two or four bytes: one character the plain way (16 bytes are left, so
+                // the text does not end inside it).
+                let Some((c, len)) = super::decode(bytes, i) else { break };
+                i += len;
+                j = super::push(dst, j, c);
+            }
+        }
+        (i, j)
+    }
 }
 
 #[cfg(test)]
@@ -115,6 +218,16 @@ mod tests {
         for bad in [&b"\xff"[..], b"\xe4\xb8", b"\xf0\x9f", b"ab\xf0", b"\xf0", b"\x80\x80\x80\x80\xf4\x8f\xbf\xbf\xf7"] {
             let n = utf8_to_utf16(bad, &mut out);
             assert!(n <= bad.len());
+        }
+    }
+
+    #[test]
+    fn ascii_prefix_and_from_utf8() {
+        let texts: [&[u8]; 8] = [b"", b"{\"id\":1}", &[b'a'; 40], "家".as_bytes(), b"0123456789abcdef0123\xe5", b"0123456789abcdef\x80", b"ok\xff", b"abcdefghijklmnopqrstuvwxyz\xc3\xa9xyz"];
+        for t in texts {
+            let k = ascii_prefix(t);
+            assert_eq!(k, t.iter().position(|c| !c.is_ascii()).unwrap_or(t.len()), "{t:?}");
+            assert_eq!(from_utf8(t).ok(), std::str::from_utf8(t).ok(), "{t:?}");
         }
     }
 

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -140,6 +141,32 @@ describe("the same bytes as the command line", () => {
       sameText(JSON.stringify(got) + "\n", en, "evaluate(text, {lang: en, trace, asOf})");
     });
   }
+
+  // The ids come back in the assessment: escaped by the JSON writer and converted to
+  // UTF-16, whose wasm SIMD paths go 16 bytes a step. Escapes, ASCII, two-, three- and
+  // four-byte characters at every offset of such a step, and runs of Chinese of each length.
+  test("ids of every kind of text come back as the command line writes them", () => {
+    const pieces = ["\"", "\\", "\n", "\u0001", "\u001f", "\u007f", "é", "家", "😀", "a"];
+    const ids = [];
+    for (let k = 0; k < 20; k++) for (const p of pieces) ids.push("x".repeat(k) + p + "庭".repeat(k % 7) + "y".repeat(20 - k));
+    for (let k = 1; k <= 21; k++) ids.push("家".repeat(k), "a" + "家".repeat(k) + "\"", "家".repeat(k) + "é" + "庭".repeat(21 - k), "😀".repeat(k % 16 + 1) + "家");
+    const base = example("household.json");
+    const lines = ids.map((id, i) => {
+      const h = structuredClone(base);
+      h.id = id;
+      return JSON.stringify(h);
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jiuzhu-ids-"));
+    try {
+      const file = path.join(dir, "ids.jsonl");
+      fs.writeFileSync(file, lines.join("\n") + "\n");
+      cli(["batch", file, "--threads", "1", "-o", path.join(dir, "out.jsonl")]);
+      const expected = fs.readFileSync(path.join(dir, "out.jsonl"), "utf8").split("\n");
+      lines.forEach((l, i) => sameText(engine.evaluateJson(l), expected[i], `id ${JSON.stringify(ids[i])}`));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test("the pack digest is the command line's", () => {
     const a = JSON.parse(cli(["evaluate", "examples/household.json"]));
