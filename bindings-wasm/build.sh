@@ -61,8 +61,9 @@ fi
 # uses in functions of its own (wasm-opt must keep them). --low-memory-unused: nothing
 # lives in the first 1 KB (the bottom of the 1 MB stack), so wasm-opt may fold added
 # constants into load and store offsets (≈ 1 % fewer instructions).
-opt_flags=(-O3 --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int
-    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd)
+features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+    --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd)
+opt_flags=(-O3 --low-memory-unused "${features[@]}")
 
 # wasm-dis and wasm-as of the same binaryen as wasm-opt.
 binaryen_tool() { # name args...
@@ -81,7 +82,7 @@ lower_memory_copy() { # in out
     close="$(grep -n '^)$' "$wat" | tail -n 1 | cut -d: -f1)"
     sed -i "${close}d" "$wat"
     { cat "$here/js/memmove.wat"; echo ")"; } >> "$wat"
-    binaryen_tool wasm-as "$wat" "${opt_flags[@]:1}" -o "$2"
+    binaryen_tool wasm-as "$wat" "${features[@]}" -o "$2"
     rm -f "$wat"
 }
 
