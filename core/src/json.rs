@@ -68,9 +68,8 @@ pub(crate) fn put(out: &mut Vec<u8>, b: &[u8]) {
 }
 
 /// The first byte at or after `from` that needs escaping. Sixteen bytes per step with
-/// SSE2 (part of every x86-64 CPU) or wasm's simd128 (when the module is built with it),
-/// eight with a word's bit tricks elsewhere; the text of reasons rarely has any, so the
-/// scan is what costs.
+/// SSE2 (part of every x86-64 CPU), eight with a word's bit tricks elsewhere; the text of
+/// reasons rarely has any, so the scan is what costs.
 #[inline]
 pub(crate) fn find_escape(b: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
@@ -94,25 +93,6 @@ pub(crate) fn find_escape(b: &[u8], from: usize) -> Option<usize> {
                 }
                 i += 16;
             }
-        }
-    }
-    // The same with wasm SIMD (bindings-wasm/build.sh builds with +simd128).
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        use std::arch::wasm32::*;
-        let quote = u8x16_splat(b'"');
-        let backslash = u8x16_splat(b'\\');
-        let control = u8x16_splat(0x1F);
-        while i + 16 <= b.len() {
-            // SAFETY: reads 16 bytes inside `b` (i + 16 <= len); v128_load needs no alignment.
-            let x = unsafe { v128_load(b.as_ptr().add(i) as *const v128) };
-            // `<= 0x1F` as in the SSE2 path (min and compare in V8 on x86; `< 0x20` adds a negation)
-            let hit = v128_or(u8x16_le(x, control), v128_or(u8x16_eq(x, quote), u8x16_eq(x, backslash)));
-            let mask = u8x16_bitmask(hit);
-            if mask != 0 {
-                return Some(i + mask.trailing_zeros() as usize);
-            }
-            i += 16;
         }
     }
     find_escape_words(b, i)
