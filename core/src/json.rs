@@ -72,6 +72,7 @@ pub(crate) fn put(out: &mut Vec<u8>, b: &[u8]) {
 /// reasons rarely has any, so the scan is what costs.
 #[inline]
 pub(crate) fn find_escape(b: &[u8], from: usize) -> Option<usize> {
+    #[allow(unused_mut)] // advanced by the SSE2 loop, which other targets do not have
     let mut i = from;
     #[cfg(target_arch = "x86_64")]
     {
