@@ -166,7 +166,6 @@ fn push_escape(out: &mut Vec<u8>, byte: u8) {
     }
 }
 
-/// Appends an integer.
 /// Text the engine wrote itself in ASCII (digits, signs, separators of dates and money),
 /// as a `str` without validating it again: `str::from_utf8` on every date and figure
 /// of an assessment was a measurable share of writing it.
@@ -182,6 +181,7 @@ pub(crate) fn ascii_str(b: &[u8]) -> &str {
     }
 }
 
+/// Appends an integer.
 pub fn write_int(out: &mut Vec<u8>, n: i64) {
     let mut buf = [0u8; 20];
     let mut at = buf.len();

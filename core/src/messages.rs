@@ -280,7 +280,6 @@ impl MessageOut for JsonText<'_> {
     }
 }
 
-
 /// A template's literal text and placeholders, split as [`render_into`] reads it (a `{`
 /// without its `}` is text).
 fn split(template: &str) -> Vec<Part> {

@@ -49,44 +49,31 @@ fn try_write2(out: &mut impl std::fmt::Write, x: Decimal, grouped: bool) -> std:
         return out.write_str(&if grouped { group_plain(&plain) } else { plain });
     }
     let m = r.mantissa();
+    // 64-bit cents (nearly every figure): the writer of the JSON figures.
+    if let Ok(c) = i64::try_from(m) {
+        let mut buf = [0u8; 32];
+        let at = cents_into(c, grouped, &mut buf, 32);
+        return out.write_str(crate::json::ascii_str(&buf[at..]));
+    }
+    // Beyond: 128-bit digits (a library call for each division).
     if m < 0 {
         out.write_char('-')?;
     }
-    // 64-bit arithmetic when it fits (128-bit division is a library call).
     let cents = m.unsigned_abs();
-    let (int, frac) = match u64::try_from(cents) {
-        Ok(c) => ((c / 100) as u128, (c % 100) as u8),
-        Err(_) => (cents / 100, (cents % 100) as u8),
-    };
+    let (mut int, frac) = (cents / 100, (cents % 100) as u8);
     let mut buf = [0u8; 64];
     let mut i = buf.len();
     let mut count = 0;
-    // 64-bit digits when the integer part fits (nearly always), else 128-bit ones.
-    let (mut small, mut big) = match u64::try_from(int) {
-        Ok(n) => (Some(n), 0),
-        Err(_) => (None, int),
-    };
     loop {
         if grouped && count > 0 && count % 3 == 0 {
             i -= 1;
             buf[i] = b',';
         }
         i -= 1;
-        let (digit, done) = match small.as_mut() {
-            Some(n) => {
-                let d = (*n % 10) as u8;
-                *n /= 10;
-                (d, *n == 0)
-            }
-            None => {
-                let d = (big % 10) as u8;
-                big /= 10;
-                (d, big == 0)
-            }
-        };
-        buf[i] = b'0' + digit;
+        buf[i] = b'0' + (int % 10) as u8;
+        int /= 10;
         count += 1;
-        if done {
+        if int == 0 {
             break;
         }
     }
