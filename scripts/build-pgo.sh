@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Builds `jiuzhu` with profile-guided optimisation (PGO) into target/pgo/jiuzhu.
 #
-#   bash scripts/build-pgo.sh          # about twice a release build
+#   bash scripts/build-pgo.sh            # about twice a release build
+#   bash scripts/build-pgo.sh --profile  # only the profile, target/pgo-work/merged.profdata
+#
+# The profile serves the other builds too: bindings-wasm/build.sh --pgo and
+# scripts/test-python.sh (JIUZHU_PGO=1) compile the same core with it. It is taken from
+# the native command's runs; a build for another target uses the counts of every
+# function whose code is the same there (the core's), and warns about none.
 #
 # Why: the engine is an interpreter of rule scripts; which branches are hot (the
 # compiled evaluator's node kinds, the JSON reader and writer) is known only from runs.
@@ -51,6 +57,10 @@ for _ in 1 2 3; do "$gen" evaluate examples/household.json >/dev/null; done
 
 log "merging the profiles"
 "$profdata" merge -o "$WORK/merged.profdata" "$WORK/profiles"
+if [ "${1:-}" = --profile ]; then
+  log "profile: $WORK/merged.profdata"
+  exit 0
+fi
 
 log "optimised build"
 RUSTFLAGS="-Cprofile-use=$WORK/merged.profdata" \
