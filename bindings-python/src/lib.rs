@@ -416,8 +416,8 @@ impl Core {
                             let d = PyDict::new(py);
                             d.set_item("index", c * MANY_SLICE + j)?;
                             d.set_item("id", item.id())?;
-                            d.set_item("errors", field_errors(py, &e.field_errors())?)?;
-                            list.append(d)?;
+                            d.set_item("errors", output::untracked(field_errors(py, &e.field_errors())?))?;
+                            list.append(output::untracked(d))?;
                         }
                     }
                 }
