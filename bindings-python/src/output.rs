@@ -73,6 +73,12 @@ impl Hasher for Fx {
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
+/// The containers made here: types whose objects the collector tracks (the only ones
+/// [`untracked`] may be given; an object of any other type has no collector header).
+pub trait Container {}
+impl Container for PyDict {}
+impl Container for PyList {}
+
 /// `c`, whole, no longer tracked by Python's cyclic garbage collector: no collection
 /// walks it again.
 ///
@@ -97,11 +103,28 @@ type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 ///
 /// The outer list of `evaluate_many` stays tracked (a caller appends to it): only
 /// what is made here, and given to no one yet, is untracked.
-pub fn untracked<T>(c: Bound<'_, T>) -> Bound<'_, T> {
+pub fn untracked<T: Container>(c: Bound<'_, T>) -> Bound<'_, T> {
     // SAFETY: a live object (the Bound holds a reference) with the GIL held; untracking
     // an untracked object (a dict of plain values starts so) is a no-op.
     unsafe { pyo3::ffi::PyObject_GC_UnTrack(c.as_ptr().cast()) };
     c
+}
+
+/// A `Decimal` just made, untracked if its type is one the collector tracks (from
+/// Python 3.13 on, when `decimal`'s types became heap types: 8 of them an assessment,
+/// walked by every collection as the containers were). A `Decimal` holds nothing but
+/// its type and is immutable: it can never be in a cycle, so untracking it cannot even
+/// leak.
+fn settled(d: Bound<'_, PyAny>) -> Bound<'_, PyAny> {
+    // SAFETY: a live object with the GIL held; its type's flags say whether it has the
+    // collector's header, which untracking touches (a `Decimal` of 3.12 has none).
+    unsafe {
+        let t = pyo3::ffi::Py_TYPE(d.as_ptr());
+        if pyo3::ffi::PyType_GetFlags(t) & pyo3::ffi::Py_TPFLAGS_HAVE_GC != 0 {
+            pyo3::ffi::PyObject_GC_UnTrack(d.as_ptr().cast());
+        }
+    }
+    d
 }
 
 /// `-?digits.digits` (the form the core gives every decimal it writes).
@@ -332,7 +355,7 @@ impl<'py> Out<'py> {
         if let Some(d) = self.made.get(text) {
             return Ok(d.clone());
         }
-        let d = self.decimal.call1((text,))?;
+        let d = settled(self.decimal.call1((text,))?);
         keep(&mut self.made, text.to_string(), d.clone());
         Ok(d)
     }
@@ -399,7 +422,7 @@ impl<'py> Out<'py> {
                 return Ok(d.clone());
             }
         }
-        let d = self.decimal.call1((PyString::new(self.py, cents_text(key, &mut [0; 24])),))?;
+        let d = settled(self.decimal.call1((PyString::new(self.py, cents_text(key, &mut [0; 24])),))?);
         self.money_made[slot] = Some((key, d.clone()));
         Ok(d)
     }
