@@ -98,8 +98,10 @@ impl Container for PyList {}
 ///
 /// Lists too: an assessment has about 19 dicts the collector tracks (those holding a
 /// container; CPython already leaves the others alone) and 8 lists (a list is always
-/// tracked). The leak a list adds over a dict (a cycle whose only result container is
-/// that list, closed by appending to it) is of the same rare kind.
+/// tracked). Left tracked, the lists alone still cost a full collection 2.4–4.7 µs a
+/// household (10,000 households, Python 3.11; the dicts and lists before, 14–20). The
+/// leak a list adds over a dict (a cycle whose only result container is that list,
+/// closed by appending to it) is of the same rare kind.
 ///
 /// The outer list of `evaluate_many` stays tracked (a caller appends to it): only
 /// what is made here, and given to no one yet, is untracked.
