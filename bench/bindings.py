@@ -8,10 +8,19 @@ FILE.jsonl: households from `jiuzhu synth N --seed 42`; JIUZHU: the release comm
 
 * core: `jiuzhu batch FILE --threads 1 -o /dev/null` (JSON text in, JSON text out);
 * Python: `Engine().evaluate_many(lines, threads=1)` (JSON text in, Python objects out,
-  money as Decimal), after the engine is built and the file read.
+  money as Decimal), after the engine is built and the file read;
+* the collection the call leaves behind: a `gc.collect()` right after the call, less a
+  `gc.collect()` on its own just before (the interpreter's own objects). The objects of
+  the result that Python's cyclic collector tracks are walked by every collection while
+  the result lives (the first one comes with the next few hundred allocations); a full
+  collection walks each of them once.
 
-Prints one line: `python_us core_us ratio` (µs per household).
+Prints one line: `python_us core_us ratio with_gc_us gc_us` (µs per household):
+python_us the call alone, core_us the core's, ratio python_us / core_us (the first
+three as before: other scripts read them), with_gc_us the call and the collection after
+it, gc_us that collection alone.
 """
+import gc
 import os
 import resource
 import subprocess
@@ -31,11 +40,18 @@ def core_cpu(jz, path):
 
 
 def python_cpu(engine, lines):
+    """(the call, the full collection right after it less one on its own), in CPU s."""
+    gc.collect()
+    start = time.process_time()
+    gc.collect()
+    alone = time.process_time() - start
     start = time.process_time()
     out = engine.evaluate_many(lines, threads=1)
-    took = time.process_time() - start
+    called = time.process_time()
+    gc.collect()
+    collected = time.process_time()
     assert len(out) == len(lines)
-    return took
+    return called - start, (collected - called) - alone
 
 
 def main():
@@ -47,15 +63,18 @@ def main():
     # the command's run includes building the engine (a few ms): subtract an empty run
     empty = os.path.join(os.path.dirname(os.path.abspath(path)), "empty.jsonl")
     open(empty, "w").close()
-    core, py, base = [], [], []
+    core, py, base, with_gc, gc_only = [], [], [], [], []
     for _ in range(ROUNDS):
         base.append(core_cpu(jz, empty))
         core.append(core_cpu(jz, path))
-        py.append(python_cpu(engine, lines))
+        call, collect = python_cpu(engine, lines)
+        py.append(call)
+        with_gc.append(call + collect)
+        gc_only.append(collect)
     n = len(lines)
     core_us = (min(core) - min(base)) / n * 1e6
     py_us = min(py) / n * 1e6
-    print(f"{py_us:.1f} {core_us:.1f} {py_us / core_us:.2f}")
+    print(f"{py_us:.1f} {core_us:.1f} {py_us / core_us:.2f} {min(with_gc) / n * 1e6:.1f} {min(gc_only) / n * 1e6:.1f}")
 
 
 if __name__ == "__main__":

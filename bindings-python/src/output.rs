@@ -7,6 +7,11 @@
 //! `members` and `details`, a trace step's `value`) every decimal string — the core
 //! writes a Rhai decimal as text with two places — is a `Decimal` too. Integers stay
 //! `int`; no value ever passes through `float`.
+//!
+//! Every dict and list made here is taken out of the cyclic collector's sight once it
+//! is whole ([`untracked`]): the collector would otherwise walk all of a result's
+//! containers at each collection while the result lives (the first comes with the
+//! caller's next few hundred allocations), which cost more than a third of the call.
 
 use crate::input::decimal_type;
 use jiuzhu_core::compare::Comparison;
@@ -67,6 +72,62 @@ impl Hasher for Fx {
 }
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+/// The containers made here: types whose objects the collector tracks (the only ones
+/// [`untracked`] may be given; an object of any other type has no collector header).
+pub trait Container {}
+impl Container for PyDict {}
+impl Container for PyList {}
+
+/// `c`, whole, no longer tracked by Python's cyclic garbage collector: no collection
+/// walks it again.
+///
+/// Why this is sound. The collector only frees what it finds in a cycle among tracked
+/// objects; a reference held by an untracked object counts as one from outside, so what
+/// such an object holds is never freed while it holds it: untracking cannot free anything
+/// early, whatever is done with the object later. Its one risk is a leak: a reference
+/// cycle that goes through an untracked container is never found. Ours hold none when
+/// made: their values are texts, numbers, `Decimal`s, `None` and containers made here,
+/// each placed once (a tree). A caller may build one afterwards. A dict into which a
+/// container is put is tracked again (CPython's `MAINTAIN_TRACKING`, the rule that lets
+/// a new dict start untracked), so `d["x"] = {"back": d}` is still collected; a list is
+/// never tracked again, and a dict that is only passed through is not either: a cycle
+/// made by `a["programs"]["medical"]["up"] = a` or by `reasons.append(reasons)` leaks
+/// that result's objects. Making a back-reference into a result is rare, and what it
+/// costs is one result's memory; the walks cost every caller, at every call.
+///
+/// Lists too: an assessment has about 19 dicts the collector tracks (those holding a
+/// container; CPython already leaves the others alone) and 8 lists (a list is always
+/// tracked). Left tracked, the lists alone still cost a full collection 2.4–4.7 µs a
+/// household (10,000 households, Python 3.11; the dicts and lists before, 14–20). The
+/// leak a list adds over a dict (a cycle whose only result container is that list,
+/// closed by appending to it) is of the same rare kind.
+///
+/// The outer list of `evaluate_many` stays tracked (a caller appends to it): only
+/// what is made here, and given to no one yet, is untracked.
+pub fn untracked<T: Container>(c: Bound<'_, T>) -> Bound<'_, T> {
+    // SAFETY: a live object (the Bound holds a reference) with the GIL held; untracking
+    // an untracked object (a dict of plain values starts so) is a no-op.
+    unsafe { pyo3::ffi::PyObject_GC_UnTrack(c.as_ptr().cast()) };
+    c
+}
+
+/// A `Decimal` just made, untracked if its type is one the collector tracks (from
+/// Python 3.13 on, when `decimal`'s types became heap types: 8 of them an assessment,
+/// walked by every collection as the containers were). A `Decimal` holds nothing but
+/// its type and is immutable: it can never be in a cycle, so untracking it cannot even
+/// leak.
+fn settled(d: Bound<'_, PyAny>) -> Bound<'_, PyAny> {
+    // SAFETY: a live object with the GIL held; its type's flags say whether it has the
+    // collector's header, which untracking touches (a `Decimal` of 3.12 has none).
+    unsafe {
+        let t = pyo3::ffi::Py_TYPE(d.as_ptr());
+        if pyo3::ffi::PyType_GetFlags(t) & pyo3::ffi::Py_TPFLAGS_HAVE_GC != 0 {
+            pyo3::ffi::PyObject_GC_UnTrack(d.as_ptr().cast());
+        }
+    }
+    d
+}
 
 /// `-?digits.digits` (the form the core gives every decimal it writes).
 pub fn is_decimal_text(s: &str) -> bool {
@@ -296,7 +357,7 @@ impl<'py> Out<'py> {
         if let Some(d) = self.made.get(text) {
             return Ok(d.clone());
         }
-        let d = self.decimal.call1((text,))?;
+        let d = settled(self.decimal.call1((text,))?);
         keep(&mut self.made, text.to_string(), d.clone());
         Ok(d)
     }
@@ -334,14 +395,14 @@ impl<'py> Out<'py> {
                 for item in items {
                     list.append(self.value(item)?)?;
                 }
-                list.into_any()
+                untracked(list).into_any()
             }
             Value::Object(map) => {
                 let dict = PyDict::new(self.py);
                 for (k, item) in map {
                     dict.set_item(self.text(k), self.value(item)?)?;
                 }
-                dict.into_any()
+                untracked(dict).into_any()
             }
         })
     }
@@ -363,7 +424,7 @@ impl<'py> Out<'py> {
                 return Ok(d.clone());
             }
         }
-        let d = self.decimal.call1((PyString::new(self.py, cents_text(key, &mut [0; 24])),))?;
+        let d = settled(self.decimal.call1((PyString::new(self.py, cents_text(key, &mut [0; 24])),))?);
         self.money_made[slot] = Some((key, d.clone()));
         Ok(d)
     }
@@ -397,7 +458,7 @@ impl<'py> Out<'py> {
                 d.set_item(intern!(self.py, "amount"), self.money(amount)?)?;
             }
         }
-        Ok(d)
+        Ok(untracked(d))
     }
 
     /// A comparison as a dict with the shape of `jiuzhu compare`'s JSON: counts `int`,
@@ -412,17 +473,17 @@ impl<'py> Out<'py> {
             let recipients = self.dict();
             recipients.set_item(intern!(self.py, "baseline"), p.recipients.baseline)?;
             recipients.set_item(intern!(self.py, "reform"), p.recipients.reform)?;
-            pd.set_item(intern!(self.py, "recipients"), recipients)?;
+            pd.set_item(intern!(self.py, "recipients"), untracked(recipients))?;
             let cost = self.dict();
             cost.set_item(intern!(self.py, "baseline"), self.money(&p.cost.baseline)?)?;
             cost.set_item(intern!(self.py, "reform"), self.money(&p.cost.reform)?)?;
-            pd.set_item(intern!(self.py, "cost"), cost)?;
+            pd.set_item(intern!(self.py, "cost"), untracked(cost))?;
             pd.set_item(intern!(self.py, "gainers"), p.gainers)?;
             pd.set_item(intern!(self.py, "losers"), p.losers)?;
             pd.set_item(intern!(self.py, "unchanged"), p.unchanged)?;
-            programs.set_item(id, pd)?;
+            programs.set_item(id, untracked(pd))?;
         }
-        d.set_item(intern!(self.py, "programs"), programs)?;
+        d.set_item(intern!(self.py, "programs"), untracked(programs))?;
         let top = PyList::empty(self.py);
         for ch in &c.top_changes {
             let cd = self.dict();
@@ -431,10 +492,10 @@ impl<'py> Out<'py> {
             cd.set_item(intern!(self.py, "baseline"), self.money(&ch.baseline)?)?;
             cd.set_item(intern!(self.py, "reform"), self.money(&ch.reform)?)?;
             cd.set_item(intern!(self.py, "change"), self.money(&ch.change)?)?;
-            top.append(cd)?;
+            top.append(untracked(cd))?;
         }
-        d.set_item(intern!(self.py, "top_changes"), top)?;
-        Ok(d)
+        d.set_item(intern!(self.py, "top_changes"), untracked(top))?;
+        Ok(untracked(d))
     }
 }
 
@@ -510,11 +571,11 @@ impl<'a, 'py> PySink<'a, 'py> {
         let made = if self.error.is_some() {
             Ok(self.out.py.None().into_bound(self.out.py))
         } else if dict {
-            self.out.dict_of(&self.keys[o.keys..], &self.vals[o.vals..]).map(Bound::into_any)
+            self.out.dict_of(&self.keys[o.keys..], &self.vals[o.vals..]).map(|d| untracked(d).into_any())
         } else if self.keys.len() != o.keys {
             Err(pyo3::exceptions::PyRuntimeError::new_err("a key in a list"))
         } else {
-            PyList::new(self.out.py, self.vals.drain(o.vals..)).map(Bound::into_any)
+            PyList::new(self.out.py, self.vals.drain(o.vals..)).map(|l| untracked(l).into_any())
         };
         self.keys.truncate(o.keys);
         self.vals.truncate(o.vals);
@@ -569,7 +630,7 @@ impl Sink for PySink<'_, '_> {
     fn trace(&mut self, trace: &[TraceEntry]) {
         let list = PyList::empty(self.out.py);
         let filled = trace.iter().try_for_each(|e| list.append(self.out.trace_entry(e)?));
-        self.put(filled.map(|()| list.into_any()));
+        self.put(filled.map(|()| untracked(list).into_any()));
     }
 }
 
