@@ -4,10 +4,11 @@
 #   bash scripts/build-pgo.sh            # about twice a release build
 #   bash scripts/build-pgo.sh --profile  # only the profile, target/pgo-work/merged.profdata
 #
-# The profile serves the other builds too: bindings-wasm/build.sh --pgo and
-# scripts/test-python.sh (JIUZHU_PGO=1) compile the same core with it. It is taken from
-# the native command's runs; a build for another target uses the counts of every
-# function whose code is the same there (the core's), and warns about none.
+# The profile serves the wasm build too (bindings-wasm/build.sh compiles the core for
+# wasm32 with it: the counts apply to every function whose code is the same on both
+# targets, the core's). The Python extension is not built with it: there it ran 1-2 %
+# more instructions a household (its own object-making code has no counts), measured
+# 2026-12-05 in docs/performance.md.
 #
 # Why: the engine is an interpreter of rule scripts; which branches are hot (the
 # compiled evaluator's node kinds, the JSON reader and writer) is known only from runs.
