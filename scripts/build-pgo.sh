@@ -6,9 +6,9 @@
 #
 # The profile serves the wasm build too (bindings-wasm/build.sh compiles the core for
 # wasm32 with it: the counts apply to every function whose code is the same on both
-# targets, the core's). The Python extension is not built with it: there it ran 1-2 %
-# more instructions a household (its own object-making code has no counts), measured
-# 2026-12-05 in docs/performance.md.
+# targets, the core's). The Python extension has a training run of its own
+# (scripts/build-python.sh): with this profile its object-making code, which the command
+# never runs, counted as cold.
 #
 # Why: the engine is an interpreter of rule scripts; which branches are hot (the
 # compiled evaluator's node kinds, the JSON reader and writer) is known only from runs.

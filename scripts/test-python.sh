@@ -33,17 +33,20 @@ if ! cmp -s "$REQS" "$VENV/.requirements-dev.txt"; then
     cp "$REQS" "$VENV/.requirements-dev.txt"
 fi
 
-# The package, as `pip install ./bindings-python` builds it (maturin, cargo profile
-# "python": release without fat LTO, see pyproject.toml), with the venv's pinned
-# maturin rather than a fresh download.
+# The package, profile-guided (scripts/build-python.sh: an instrumented build, a
+# training run, the optimised build; JIUZHU_PYTHON_PGO=0 makes one plain build, as
+# `pip install ./bindings-python` does), with the venv's pinned maturin.
 log "build and install $PY_DIR"
 build_log=$(mktemp)
 trap 'rm -f "$build_log"' EXIT
-if ! "${PIP[@]}" install --no-build-isolation --no-deps --force-reinstall "./$PY_DIR" >"$build_log" 2>&1; then
+pgo_arg=()
+if [ "${JIUZHU_PYTHON_PGO:-1}" = 0 ]; then pgo_arg=(--no-pgo); fi
+if ! bash scripts/build-python.sh "${pgo_arg[@]}" "$VENV" >"$build_log" 2>&1; then
     tail -n 60 "$build_log" >&2
     echo "error: building the Python package failed" >&2
     exit 1
 fi
+grep '^== \|^pgo-train' "$build_log" >&2 || true
 
 log "pytest $PY_DIR/tests"
 status=0
