@@ -45,11 +45,19 @@ targetdir="${CARGO_TARGET_DIR:-$root/target}"
 profdata="${JIUZHU_WASM_PROFDATA:-}"
 if [ "${1:-}" = --no-pgo ]; then JIUZHU_WASM_PGO=0; fi
 if [ -z "$profdata" ] && [ "${JIUZHU_WASM_PGO:-1}" != 0 ]; then
-    log "the PGO profile (scripts/build-pgo.sh --profile)"
-    if bash "$root/scripts/build-pgo.sh" --profile; then
-        profdata="$root/target/pgo-work/merged.profdata"
+    made="$root/target/pgo-work/merged.profdata"
+    # A profile newer than every source it was taken from is kept: a new one (the counts
+    # differ a little from run to run) would rebuild every crate of the wasm build.
+    if [ -s "$made" ] && [ -z "$(find "$root/core" "$root/rules" "$root/cli" "$root/Cargo.lock" -newer "$made" -type f -not -path '*/target/*' -print -quit)" ]; then
+        log "the PGO profile of the same sources: $made"
+        profdata="$made"
     else
-        log "WARNING: no PGO profile; building without it"
+        log "the PGO profile (scripts/build-pgo.sh --profile)"
+        if bash "$root/scripts/build-pgo.sh" --profile; then
+            profdata="$made"
+        else
+            log "WARNING: no PGO profile; building without it"
+        fi
     fi
 fi
 log "cargo build -p jiuzhu-wasm --target $target --profile $profile${profdata:+ (PGO: $profdata)}"

@@ -48,19 +48,26 @@ fi
 
 WORK=$ROOT/target/pgo-work
 mkdir -p "$WORK"
-log "instrumented build"
-install RUSTFLAGS="-Cprofile-generate=$WORK/py-build-profiles" CARGO_TARGET_DIR="$WORK/py-gen"
+# A profile newer than every source it was taken from is kept: a new one (the counts
+# differ a little from run to run) would rebuild every crate of the optimised build.
+if [ -s "$WORK/py.profdata" ] && [ -z "$(find core rules bindings-python Cargo.lock scripts/pgo-train.py \
+    -newer "$WORK/py.profdata" -type f -not -path '*/.venv/*' -not -path '*/target/*' -not -name '*.pyc' -print -quit)" ]; then
+  log "the profile of the same sources: $WORK/py.profdata"
+else
+  log "instrumented build"
+  install RUSTFLAGS="-Cprofile-generate=$WORK/py-build-profiles" CARGO_TARGET_DIR="$WORK/py-gen"
 
-log "training run"
-if [ ! -s "$WORK/py-train.jsonl" ]; then
-  cargo run -q -p jiuzhu-cli --locked -- synth 20000 --seed 7 -o "$WORK/py-train.jsonl"
+  log "training run"
+  if [ ! -s "$WORK/py-train.jsonl" ]; then
+    cargo run -q -p jiuzhu-cli --locked -- synth 20000 --seed 7 -o "$WORK/py-train.jsonl"
+  fi
+  rm -rf "$WORK/py-profiles"
+  LLVM_PROFILE_FILE="$WORK/py-profiles/train-%p.profraw" \
+    "$VENV/bin/python" scripts/pgo-train.py "$WORK/py-train.jsonl" examples/household.json
+  "$profdata" merge -o "$WORK/py.profdata.new" "$WORK/py-profiles"
+  # The same counts as last time leave the file (and so the optimised build) untouched.
+  if cmp -s "$WORK/py.profdata.new" "$WORK/py.profdata"; then rm "$WORK/py.profdata.new"; else mv "$WORK/py.profdata.new" "$WORK/py.profdata"; fi
 fi
-rm -rf "$WORK/py-profiles"
-LLVM_PROFILE_FILE="$WORK/py-profiles/train-%p.profraw" \
-  "$VENV/bin/python" scripts/pgo-train.py "$WORK/py-train.jsonl" examples/household.json
-"$profdata" merge -o "$WORK/py.profdata.new" "$WORK/py-profiles"
-# The same counts as last time leave the file (and so the optimised build) untouched.
-if cmp -s "$WORK/py.profdata.new" "$WORK/py.profdata"; then rm "$WORK/py.profdata.new"; else mv "$WORK/py.profdata.new" "$WORK/py.profdata"; fi
 
 log "optimised build"
 install RUSTFLAGS="-Cprofile-use=$WORK/py.profdata -Cllvm-args=-no-pgo-warn-mismatch" CARGO_TARGET_DIR="$WORK/py-use"
