@@ -61,13 +61,12 @@ if [ -z "$profdata" ] && [ "${JIUZHU_WASM_PGO:-1}" != 0 ]; then
     fi
 fi
 log "cargo build -p jiuzhu-wasm --target $target --profile $profile${profdata:+ (PGO: $profdata)}"
+pgo_env=()
 if [ -n "$profdata" ]; then
     targetdir="$targetdir/wasm-pgo"
-    RUSTFLAGS="-Cprofile-use=$profdata -Cllvm-args=-no-pgo-warn-mismatch" \
-        cargo build -p jiuzhu-wasm --target "$target" --profile "$profile" --locked --target-dir "$targetdir"
-else
-    cargo build -p jiuzhu-wasm --target "$target" --profile "$profile" --locked --target-dir "$targetdir"
+    pgo_env=(RUSTFLAGS="-Cprofile-use=$profdata -Cllvm-args=-no-pgo-warn-mismatch")
 fi
+env "${pgo_env[@]}" cargo build -p jiuzhu-wasm --target "$target" --profile "$profile" --locked --target-dir "$targetdir"
 wasm="$targetdir/$target/$profile/jiuzhu_wasm.wasm"
 
 # wasm-opt: a native one of binaryen >= 116, else the npm package (installed if missing).

@@ -43,44 +43,18 @@ fn try_write2(out: &mut impl std::fmt::Write, x: Decimal, grouped: bool) -> std:
     // Two places or fewer (nearly every figure): nothing to round.
     let mut r = if x.scale() <= 2 { x } else { round2(x) };
     r.rescale(2);
-    if r.scale() != 2 {
-        // too large to carry two places: Decimal's own formatter
-        let plain = r.to_string();
-        return out.write_str(&if grouped { group_plain(&plain) } else { plain });
-    }
-    let m = r.mantissa();
     // 64-bit cents (nearly every figure): the writer of the JSON figures.
-    if let Ok(c) = i64::try_from(m) {
-        let mut buf = [0u8; 32];
-        let at = cents_into(c, grouped, &mut buf, 32);
-        return out.write_str(crate::json::ascii_str(&buf[at..]));
-    }
-    // Beyond: 128-bit digits (a library call for each division).
-    if m < 0 {
-        out.write_char('-')?;
-    }
-    let cents = m.unsigned_abs();
-    let (mut int, frac) = (cents / 100, (cents % 100) as u8);
-    let mut buf = [0u8; 64];
-    let mut i = buf.len();
-    let mut count = 0;
-    loop {
-        if grouped && count > 0 && count % 3 == 0 {
-            i -= 1;
-            buf[i] = b',';
-        }
-        i -= 1;
-        buf[i] = b'0' + (int % 10) as u8;
-        int /= 10;
-        count += 1;
-        if int == 0 {
-            break;
+    if r.scale() == 2 {
+        if let Ok(c) = i64::try_from(r.mantissa()) {
+            let mut buf = [0u8; 32];
+            let at = cents_into(c, grouped, &mut buf, 32);
+            return out.write_str(crate::json::ascii_str(&buf[at..]));
         }
     }
-    out.write_str(crate::json::ascii_str(&buf[i..]))?;
-    out.write_char('.')?;
-    out.write_char((b'0' + frac / 10) as char)?;
-    out.write_char((b'0' + frac % 10) as char)
+    // Beyond (over 9×10^16 yuan, or too large to carry two places):
+    // Decimal's own formatter, which writes the places the scale holds.
+    let plain = r.to_string();
+    out.write_str(&if grouped { group_plain(&plain) } else { plain })
 }
 
 /// Thousands separators in a plain decimal text (`-1234.5` → `-1,234.5`; `.00` added
