@@ -488,6 +488,7 @@ impl Engine {
             }
         }
         let lang = pack.manifest.languages[lang_index].as_str();
+        let outcomes = script::Outcomes::new(outcomes);
         Ok(render::Decision { engine: self, h, as_of, lang, lang_index, derived, outcomes, totals, trace: session.trace })
     }
 

@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use crate::messages::{Fill, Template};
 use crate::money::{self, Money};
 use crate::script::value::Val;
-use crate::script::{Outcome, RawReason};
+use crate::script::{Outcome, Outcomes, RawReason};
 use crate::{date, Date, Engine, Household};
 use rust_decimal::Decimal;
 
@@ -34,7 +34,7 @@ pub struct Decision<'a> {
     pub(crate) lang_index: usize,
     pub(crate) derived: Derived,
     /// In the pack's run order.
-    pub(crate) outcomes: Vec<Outcome>,
+    pub(crate) outcomes: Outcomes,
     /// Sums of eligible amounts: monthly, one-off, annual.
     pub(crate) totals: [Decimal; 3],
     pub(crate) trace: Option<Vec<TraceEntry>>,
@@ -89,7 +89,7 @@ impl Decision<'_> {
         let programs = pack
             .programs
             .iter()
-            .zip(&self.outcomes)
+            .zip(self.outcomes.iter())
             .map(|(p, o)| (p.id.clone(), self.program(o)))
             .collect();
         let (h, d) = (self.h, &self.derived);
@@ -149,8 +149,8 @@ impl Decision<'_> {
     }
 
     /// Each program's id and outcome, in run order.
-    pub fn programs(&self) -> impl Iterator<Item = (&str, &Outcome)> {
-        self.engine.pack.programs.iter().map(|p| p.id.as_str()).zip(&self.outcomes)
+    pub(crate) fn programs(&self) -> impl Iterator<Item = (&str, &Outcome)> {
+        self.engine.pack.programs.iter().map(|p| p.id.as_str()).zip(self.outcomes.iter())
     }
 
     /// The message template of a reason: in the asked language, else the pack's first.
@@ -229,7 +229,7 @@ impl Decision<'_> {
         sink.key("programs");
         sink.open_map();
         let mut message = String::new();
-        for (p, o) in pack.programs.iter().zip(&self.outcomes) {
+        for (p, o) in pack.programs.iter().zip(self.outcomes.iter()) {
             sink.data_key(&p.id);
             sink.open_map();
             sink.key("status");

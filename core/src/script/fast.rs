@@ -16,14 +16,14 @@
 //! case both ways and compare the output byte for byte.
 
 use super::session::Session;
-use super::value::{intern, Str, Val, ValMap};
+use super::value::{intern, Frozen, Plain, Str, Val, ValMap};
 use crate::date::{days_before, months_before, parse_date};
 use crate::money::round2;
 use crate::pack::Limits;
 use rhai::{ASTFlags, Expr, FnCallExpr, Stmt, StmtBlock, AST};
 use rust_decimal::Decimal;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// The evaluator gave up: run this household with Rhai instead.
 #[derive(Debug)]
@@ -122,11 +122,11 @@ enum Access {
 
 #[derive(Debug)]
 enum E {
-    Const(Val),
+    Const(Plain),
     /// A constant array or map, built afresh each time (no reference count shared by
     /// threads).
-    ConstArray(Vec<Val>),
-    ConstMap(Val),
+    ConstArray(Vec<Frozen>),
+    ConstMap(Frozen),
     Local(usize),
     /// `variable.property`: the commonest read of rules (`member.age`).
     Prop(usize, Key),
@@ -290,7 +290,7 @@ impl Compiler {
             }
             Stmt::While(x, _) => {
                 let cond = match &x.expr {
-                    Expr::Unit(_) => E::Const(Val::Bool(true)),
+                    Expr::Unit(_) => E::Const(plain(Val::Bool(true))),
                     e => self.expr(e)?,
                 };
                 S::While(cond, self.block(&x.body)?)
@@ -362,10 +362,10 @@ impl Compiler {
     fn expr(&mut self, e: &Expr) -> Result<E, String> {
         Ok(match e {
             Expr::DynamicConstant(d, _) => constant(d)?,
-            Expr::BoolConstant(b, _) => E::Const(Val::Bool(*b)),
-            Expr::IntegerConstant(i, _) => E::Const(Val::Int(*i)),
-            Expr::StringConstant(s, _) => E::Const(Val::Str(Str::Static(intern(s.as_str())))),
-            Expr::Unit(_) => E::Const(Val::Unit),
+            Expr::BoolConstant(b, _) => E::Const(plain(Val::Bool(*b))),
+            Expr::IntegerConstant(i, _) => E::Const(plain(Val::Int(*i))),
+            Expr::StringConstant(s, _) => E::Const(plain(Val::Str(Str::Static(intern(s.as_str()))))),
+            Expr::Unit(_) => E::Const(plain(Val::Unit)),
             Expr::Array(items, _) => E::Array(items.iter().map(|x| self.expr(x)).collect::<Result<_, _>>()?),
             Expr::Map(x, _) => {
                 let keys = x.1.keys().map(|k| intern(k.as_str())).collect::<Vec<_>>();
@@ -482,7 +482,7 @@ impl Compiler {
                 E::Contains(item, container)
             }
             ("param", 1) => match &args[0] {
-                E::Const(Val::Str(name)) => E::Param(Key::new(name)),
+                E::Const(c) if matches!(c.get(), Val::Str(_)) => E::Param(Key::new(c.get().as_str().expect("a string"))),
                 _ => E::Call(Builtin::Param, args),
             },
             ("round2", 1) => E::Call(Builtin::Round2, args),
@@ -513,10 +513,15 @@ fn split_method(e: &Expr) -> Option<(&Expr, &str, &[Expr])> {
 fn constant(d: &rhai::Dynamic) -> Result<E, String> {
     let v = strict_val(d).ok_or_else(|| format!("constant of type {}", d.type_name()))?;
     Ok(match v {
-        Val::Array(a) => E::ConstArray(a.to_vec()),
-        v @ Val::Map(_) => E::ConstMap(v),
-        v => E::Const(v),
+        Val::Array(a) => E::ConstArray(a.iter().map(Frozen::new).collect()),
+        v @ Val::Map(_) => E::ConstMap(Frozen::new(&v)),
+        v => E::Const(plain(v)),
     })
+}
+
+/// A scalar constant of the compiled rules (strings interned, so always plain).
+fn plain(v: Val) -> Plain {
+    Plain::new(v).expect("a scalar constant with an interned string")
 }
 
 /// A compile-time constant, with its strings interned; `None` for other types.
@@ -606,8 +611,8 @@ impl<'s> Run<'s> {
         self.elems += 1;
         match v {
             Val::Str(s) => self.bytes += s.len(),
-            Val::Array(a) if Arc::strong_count(a) > 1 => self.grow_whole(v),
-            Val::Map(m) if Arc::strong_count(m) > 1 => self.grow_whole(v),
+            Val::Array(a) if Rc::strong_count(a) > 1 => self.grow_whole(v),
+            Val::Map(m) if Rc::strong_count(m) > 1 => self.grow_whole(v),
             _ => {}
         }
         if self.elems > self.max_elems || self.bytes > self.max_bytes {
@@ -664,7 +669,7 @@ impl<'s> Run<'s> {
                     (Val::Array(_), Op::Add, Val::Array(extra)) => {
                         let extra = extra.clone();
                         let Val::Array(mut a) = current else { unreachable!() };
-                        Arc::make_mut(&mut a).extend(extra.iter().cloned());
+                        Rc::make_mut(&mut a).extend(extra.iter().cloned());
                         Val::Array(a)
                     }
                     _ => match binary(*op, &current, &rhs) {
@@ -696,7 +701,7 @@ impl<'s> Run<'s> {
                 }
                 self.grow(&v)?;
                 match self.place_mut(place)? {
-                    Val::Array(a) => Arc::make_mut(a).push(v),
+                    Val::Array(a) => Rc::make_mut(a).push(v),
                     _ => return Err(Bail),
                 }
                 Flow::Normal(Val::Unit)
@@ -762,15 +767,15 @@ impl<'s> Run<'s> {
         for step in &place.path {
             target = match step {
                 PathStep::Prop(p) => match target {
-                    Val::Map(m) => Arc::make_mut(m).entry(Str::Static(p)),
+                    Val::Map(m) => Rc::make_mut(m).entry(Str::Static(p)),
                     _ => return Err(Bail),
                 },
                 PathStep::Index(_) => {
                     let key = keys.next().ok_or(Bail)?;
                     match (target, key) {
-                        (Val::Map(m), Val::Str(k)) => Arc::make_mut(m).entry(k),
+                        (Val::Map(m), Val::Str(k)) => Rc::make_mut(m).entry(k),
                         (Val::Array(a), Val::Int(i)) => {
-                            let a = Arc::make_mut(a);
+                            let a = Rc::make_mut(a);
                             let i = usize::try_from(i).map_err(|_| Bail)?;
                             a.get_mut(i).ok_or(Bail)?
                         }
@@ -786,7 +791,7 @@ impl<'s> Run<'s> {
     #[inline(always)]
     fn read<'v>(&'v self, e: &'v E) -> R<&'v Val> {
         match e {
-            E::Const(v) => Ok(v),
+            E::Const(v) => Ok(v.get()),
             E::Local(slot) => Ok(&self.slots[*slot]),
             E::Prop(slot, key) => get_prop(&self.slots[*slot], key),
             _ => Err(Bail),
@@ -842,7 +847,7 @@ impl<'s> Run<'s> {
         // cannot run on by itself (no user functions; a block inside it has statements).
         self.ops += 1;
         match e {
-            E::Const(v) => Ok(v.clone()),
+            E::Const(v) => Ok(v.get().clone()),
             E::Local(slot) => Ok(self.slots[*slot].clone()),
             E::Prop(slot, key) => Ok(get_prop(&self.slots[*slot], key)?.clone()),
             _ => self.node(e),
@@ -852,15 +857,15 @@ impl<'s> Run<'s> {
     #[inline(never)]
     fn node(&mut self, e: &E) -> R<Val> {
         Ok(match e {
-            E::Const(v) => v.clone(),
+            E::Const(v) => v.get().clone(),
             E::ConstArray(items) => {
-                let a = Val::array(items.iter().map(fresh).collect());
+                let a = Val::array(items.iter().map(Frozen::thaw).collect());
                 self.grow_whole(&a);
                 self.grow(&a)?;
                 a
             }
             E::ConstMap(m) => {
-                let m = fresh(m);
+                let m = m.thaw();
                 self.grow_whole(&m);
                 self.grow(&m)?;
                 m
@@ -971,7 +976,7 @@ impl<'s> Run<'s> {
             E::Contains(item, container) => {
                 if let E::ConstArray(items) = &**container {
                     let x = self.expr(item)?;
-                    return Ok(Val::Bool(contains_in(items, &x)?));
+                    return Ok(Val::Bool(contains_frozen(items, &x)?));
                 }
                 let c = self.expr(container)?;
                 let x = self.expr(item)?;
@@ -1106,13 +1111,18 @@ fn contains_in(items: &[Val], x: &Val) -> R<bool> {
     Ok(false)
 }
 
-/// A deep copy: containers of constants are not shared between threads.
-fn fresh(v: &Val) -> Val {
-    match v {
-        Val::Array(a) => Val::array(a.iter().map(fresh).collect()),
-        Val::Map(m) => Val::map(ValMap::from_sorted(m.iter().map(|(k, v)| (k.clone(), fresh(v))).collect())),
-        other => other.clone(),
+/// [`contains_in`] on a constant array: its scalars compared where they are.
+fn contains_frozen(items: &[Frozen], x: &Val) -> R<bool> {
+    for item in items {
+        let hit = match item {
+            Frozen::Plain(p) => binary(Op::Eq, p.get(), x)?,
+            other => binary(Op::Eq, &other.thaw(), x)?,
+        };
+        if let Val::Bool(true) = hit {
+            return Ok(true);
+        }
     }
+    Ok(false)
 }
 
 /// Nested elements and string bytes (Rhai's data size).

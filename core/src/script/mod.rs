@@ -18,7 +18,7 @@ use crate::money::round2;
 use crate::pack::Limits;
 use rhai::packages::Package;
 use rhai::{Dynamic, EvalAltResult, Map, Position, Scope, AST, INT};
-use std::sync::Arc;
+use std::rc::Rc;
 use value::{Str, Val, ValMap};
 use rust_decimal::Decimal;
 
@@ -192,6 +192,60 @@ impl Outcome {
     }
 }
 
+/// The outcomes of one household's programs, owning every value in them, so that a
+/// finished decision can move to another thread (`Engine::decide_many` decides on
+/// worker threads and renders on the caller's).
+///
+/// Values count their references without atomics ([`value`]), which is only sound
+/// while all the handles to a string, array or map stay on one thread. [`Outcomes::new`]
+/// copies any part also held elsewhere ([`value::unshare`]), so afterwards every handle
+/// to every part is inside these outcomes, and a move takes them all along. Nothing
+/// takes a new handle after that: the outcomes are crate-private, read through shared
+/// references only by rendering, which borrows and never clones a value out.
+pub(crate) struct Outcomes(Vec<Outcome>);
+
+// SAFETY: see above: every `Rc` reachable from the outcomes is unique when they are
+// made, and no code keeps a clone of one afterwards, so moving the outcomes moves every
+// handle. Not `Sync`: two threads never read them at once (no `&Outcomes` is shared).
+unsafe impl Send for Outcomes {}
+
+impl Outcomes {
+    pub(crate) fn new(mut list: Vec<Outcome>) -> Outcomes {
+        for o in &mut list {
+            o.unshare();
+        }
+        Outcomes(list)
+    }
+}
+
+impl std::ops::Deref for Outcomes {
+    type Target = [Outcome];
+    fn deref(&self) -> &[Outcome] {
+        &self.0
+    }
+}
+
+impl Outcome {
+    /// Copies every part of this outcome that something else also holds.
+    fn unshare(&mut self) {
+        if let Some(c) = &mut self.category {
+            value::unshare_str(c);
+        }
+        for r in &mut self.reasons {
+            value::unshare_str(&mut r.code);
+            r.values.unshare();
+            if let Some(b) = &mut r.basis {
+                value::unshare_str(b);
+            }
+        }
+        for (k, v) in &mut self.members {
+            value::unshare_str(k);
+            value::unshare(v);
+        }
+        self.details.unshare();
+    }
+}
+
 /// Reads a script's return value; the message says what is wrong with it.
 pub fn read_outcome(v: Val) -> Result<Outcome, String> {
     let type_name = v.type_name();
@@ -200,7 +254,7 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
             "the script must end with a result map #{{ status: ..., amount: ..., period: ..., reasons: [...] }}, it returned {type_name}"
         ));
     };
-    let m = Arc::unwrap_or_clone(m);
+    let m = Rc::unwrap_or_clone(m);
     // One pass: each allowed key to its slot; the first unknown key (keys are sorted) is
     // reported after the checks of the known ones, as it always was.
     let mut slots: [Option<Val>; 7] = Default::default();
@@ -256,7 +310,7 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
     let reasons = match reasons {
         None => return Err("the result has no `reasons`".into()),
         Some(Val::Array(arr)) => {
-            let arr = Arc::unwrap_or_clone(arr);
+            let arr = Rc::unwrap_or_clone(arr);
             arr.into_iter().map(read_reason).collect::<Result<Vec<_>, _>>()?
         }
         Some(r) => return Err(format!("`reasons` must be an array, found {}", r.type_name())),
@@ -267,14 +321,14 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
     let members = match members {
         None | Some(Val::Unit) => Vec::new(),
         Some(Val::Map(map)) => {
-            let map = Arc::unwrap_or_clone(map);
+            let map = Rc::unwrap_or_clone(map);
             map.into_entries()
         }
         Some(x) => return Err(format!("`members` must be a map of member id to values, found {}", x.type_name())),
     };
     let details = match details {
         None | Some(Val::Unit) => ValMap::default(),
-        Some(Val::Map(map)) => Arc::unwrap_or_clone(map),
+        Some(Val::Map(map)) => Rc::unwrap_or_clone(map),
         Some(x) => return Err(format!("`details` must be a map, found {}", x.type_name())),
     };
     if let Some(k) = unknown {
@@ -289,7 +343,7 @@ fn read_reason(r: Val) -> Result<RawReason, String> {
     // One pass over the entries (a reason made by `reason()` has exactly `code` and
     // `values`), rather than a search and a removal per key.
     let (mut code, mut values, mut basis) = (None, None, None);
-    for (k, v) in Arc::unwrap_or_clone(m).into_entries() {
+    for (k, v) in Rc::unwrap_or_clone(m).into_entries() {
         match k.as_str() {
             "code" => code = Some(v),
             "values" => values = Some(v),
@@ -303,7 +357,7 @@ fn read_reason(r: Val) -> Result<RawReason, String> {
     };
     let values = match values {
         None => ValMap::default(),
-        Some(Val::Map(v)) => Arc::unwrap_or_clone(v),
+        Some(Val::Map(v)) => Rc::unwrap_or_clone(v),
         Some(_) => return Err("a reason's `values` must be a map".into()),
     };
     let basis = match basis {
@@ -311,4 +365,60 @@ fn read_reason(r: Val) -> Result<RawReason, String> {
         _ => None,
     };
     Ok(RawReason { code, values, basis })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared_count(v: &Val) -> usize {
+        match v {
+            Val::Map(m) => Rc::strong_count(m),
+            Val::Array(a) => Rc::strong_count(a),
+            Val::Str(Str::Shared(s)) => Rc::strong_count(s),
+            _ => 1,
+        }
+    }
+
+    #[test]
+    fn outcomes_own_every_part_even_what_a_script_shared() {
+        // A script may put one map into two reasons and keep a member's id text in many
+        // places: the outcomes must hold their own copies before they cross threads.
+        let values = ValMap::from_sorted(vec![(Str::Static("member"), Val::string("m1"))]);
+        let id = Str::new("m1");
+        let kept = Val::map(values.clone());
+        let outcome = Outcome {
+            status: Status::Eligible,
+            category: Some(id.clone()),
+            amount: Decimal::ONE,
+            period: Period::Monthly,
+            reasons: vec![
+                RawReason { code: Str::new("A"), values: values.clone(), basis: None },
+                RawReason { code: Str::new("B"), values, basis: Some(id.clone()) },
+            ],
+            members: vec![(id.clone(), kept.clone())],
+            details: ValMap::default(),
+        };
+        let outcomes = Outcomes::new(vec![outcome.clone(), outcome]);
+        for o in outcomes.iter() {
+            let Some(Str::Shared(c)) = &o.category else { panic!("a shared text") };
+            assert_eq!(Rc::strong_count(c), 1);
+            for r in &o.reasons {
+                for (_, v) in r.values.iter() {
+                    assert_eq!(shared_count(v), 1);
+                }
+            }
+            assert_eq!(shared_count(&o.members[0].1), 1);
+        }
+        // What stayed outside is untouched, and no longer shares anything with them.
+        assert_eq!(shared_count(&kept), 1);
+        assert_eq!(kept.to_json(), serde_json::json!({"member": "m1"}));
+    }
+
+    #[test]
+    fn decisions_can_be_sent_to_another_thread() {
+        fn is_send<T: Send>() {}
+        is_send::<crate::render::Decision<'static>>();
+        is_send::<Outcomes>();
+    }
 }

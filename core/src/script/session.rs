@@ -10,7 +10,7 @@ use crate::date::{format_date, Date};
 use crate::error::Error;
 use crate::household::{Area, DeriveParams};
 use crate::params::{lookup, Overrides, ParamStore, ParamValue, Resolved};
-use super::value::Val;
+use super::value::{Frozen, Val};
 use rhai::{Dynamic, EvalAltResult};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -25,7 +25,7 @@ pub struct Resolution {
     as_of: Date,
     area: Area,
     /// Sorted by name.
-    entries: Vec<(String, Result<(Resolved, Val), Error>)>,
+    entries: Vec<(String, Result<(Resolved, Frozen), Error>)>,
     /// The parameters of the derived figures (policy.md §0), made by the first household
     /// evaluated without a trace (a traced one reads them itself, to record them).
     pub derive: std::sync::OnceLock<Result<DeriveParams, Error>>,
@@ -39,7 +39,7 @@ impl Resolution {
             .into_iter()
             .map(|p| {
                 let r = lookup(store, overrides, &p.name, &chain, as_of, area).map(|r| {
-                    let v = value_of(&r.value);
+                    let v = frozen_of(&r.value);
                     (r, v)
                 });
                 (p.name.clone(), r)
@@ -52,7 +52,7 @@ impl Resolution {
     /// The entry of `name`; `hint` remembers where the last search found it (the same
     /// call site asks for the same name every time).
     #[inline]
-    fn get(&self, name: &str, hint: &AtomicU32) -> Option<&Result<(Resolved, Val), Error>> {
+    fn get(&self, name: &str, hint: &AtomicU32) -> Option<&Result<(Resolved, Frozen), Error>> {
         let h = hint.load(Ordering::Relaxed) as usize;
         if let Some((n, e)) = self.entries.get(h) {
             if n == name {
@@ -71,6 +71,11 @@ fn value_of(p: &ParamValue) -> Val {
         ParamValue::Integer(i) => Val::Int(*i),
         ParamValue::List(l) => Val::array(l.iter().cloned().map(Val::from).collect()),
     }
+}
+
+/// [`value_of`], kept in the resolution that every thread reads.
+fn frozen_of(p: &ParamValue) -> Frozen {
+    Frozen::new(&value_of(p))
 }
 
 /// The resolutions an engine has made, by region, area and date (bounded: cleared when
@@ -162,9 +167,9 @@ impl Session {
         let (r, v) = match self.res.get(name, hint) {
             Some(Ok((r, v))) => {
                 if self.trace.is_none() {
-                    return Ok(v.clone());
+                    return Ok(v.thaw());
                 }
-                (r.clone(), v.clone())
+                (r.clone(), v.thaw())
             }
             Some(Err(e)) => return Err(e.clone()),
             // A name the pack does not declare: lookup names the problem (or an override

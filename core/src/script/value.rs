@@ -3,13 +3,20 @@
 //! [`Val`] is what the compiled evaluator ([`super::fast`]) works on and what an
 //! [`Outcome`](super::Outcome) keeps. It has the same meaning as the Rhai value it
 //! stands for (unit, bool, integer, decimal, string, array, map) and the same by-value
-//! semantics, but arrays and maps are shared behind an `Arc` and copied only when
-//! written (copy on write): a script line such as `let members = household.members;`
-//! costs a reference count, not a deep copy of every member.
+//! semantics, but arrays and maps are shared behind a reference count and copied only
+//! when written (copy on write): a script line such as `let members = household.members;`
+//! costs a count, not a deep copy of every member.
 //!
 //! Strings are either `'static` (words of the household model, map keys and literals of
-//! the compiled rules, interned once) or shared `Arc<str>` made during one evaluation,
-//! so that two threads never contend on the reference count of the same literal.
+//! the compiled rules, interned once) or shared strings made during one evaluation.
+//!
+//! Why the counts are not atomic ([`Rc`]): a household is evaluated on one thread, and
+//! its values are made, read and dropped there; an atomic count cost every clone and
+//! drop a locked instruction, some 340 a household, about 9 % of a batch's time
+//! (docs/performance.md). What a value must be shared between threads as is kept in a
+//! form without counts: [`Plain`] (the constants of compiled rules) and [`Frozen`]
+//! (constant arrays and maps, parameter values), made into values where they are used.
+//! A finished decision crosses threads whole: see [`unshare`].
 
 use crate::money::format2;
 use rhai::{Array, Dynamic, ImmutableString, Map as RhaiMap};
@@ -17,13 +24,14 @@ use rust_decimal::Decimal;
 use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::rc::Rc;
+use std::sync::{Mutex, OnceLock};
 
 /// A string value or map key.
 #[derive(Clone)]
 pub enum Str {
     Static(&'static str),
-    Shared(Arc<str>),
+    Shared(Rc<str>),
 }
 
 impl Str {
@@ -35,7 +43,7 @@ impl Str {
         }
     }
     pub fn new(s: &str) -> Str {
-        Str::Shared(Arc::from(s))
+        Str::Shared(Rc::from(s))
     }
 }
 
@@ -77,7 +85,7 @@ impl From<&'static str> for Str {
 }
 impl From<String> for Str {
     fn from(s: String) -> Str {
-        Str::Shared(Arc::from(s))
+        Str::Shared(Rc::from(s))
     }
 }
 
@@ -192,6 +200,13 @@ impl ValMap {
     pub fn into_entries(self) -> Vec<(Str, Val)> {
         self.entries
     }
+    /// [`unshare`] of every key and value.
+    pub fn unshare(&mut self) {
+        for (k, v) in &mut self.entries {
+            unshare_str(k);
+            unshare(v);
+        }
+    }
 }
 
 /// A value of a rule.
@@ -203,8 +218,8 @@ pub enum Val {
     Int(i64),
     Dec(Decimal),
     Str(Str),
-    Array(Arc<Vec<Val>>),
-    Map(Arc<ValMap>),
+    Array(Rc<Vec<Val>>),
+    Map(Rc<ValMap>),
 }
 
 impl Val {
@@ -219,10 +234,10 @@ impl Val {
         Val::string(&crate::date::date_str(d, &mut [0; 10]))
     }
     pub fn map(m: ValMap) -> Val {
-        Val::Map(Arc::new(m))
+        Val::Map(Rc::new(m))
     }
     pub fn array(a: Vec<Val>) -> Val {
-        Val::Array(Arc::new(a))
+        Val::Array(Rc::new(a))
     }
     pub fn is_unit(&self) -> bool {
         matches!(self, Val::Unit)
@@ -337,5 +352,167 @@ impl fmt::Display for Val {
             Val::Str(s) => f.write_str(s),
             Val::Array(_) | Val::Map(_) => write!(f, "{}", self.to_dynamic()),
         }
+    }
+}
+
+/// A value with no reference count in it: unit, a bool, an integer, a decimal or a
+/// `'static` text. Plain data, so it can be shared between threads (the constants of
+/// compiled rules, read by every thread's evaluation).
+#[derive(Clone, Debug)]
+pub struct Plain(Val);
+
+// SAFETY: `Plain::new` admits only values without an `Rc` anywhere in them, and the
+// value is never handed out mutably; reading or cloning it touches no shared count.
+unsafe impl Send for Plain {}
+unsafe impl Sync for Plain {}
+
+impl Plain {
+    /// `None` for strings made at run time, arrays and maps.
+    pub fn new(v: Val) -> Option<Plain> {
+        match v {
+            Val::Unit | Val::Bool(_) | Val::Int(_) | Val::Dec(_) | Val::Str(Str::Static(_)) => Some(Plain(v)),
+            Val::Str(Str::Shared(_)) | Val::Array(_) | Val::Map(_) => None,
+        }
+    }
+    #[inline]
+    pub fn get(&self) -> &Val {
+        &self.0
+    }
+}
+
+/// A value kept for many evaluations, on any thread: [`Frozen::thaw`] makes it a
+/// [`Val`] of the evaluation at hand (arrays, maps and run-time strings are built
+/// afresh, so no count is ever shared by two threads).
+#[derive(Clone, Debug)]
+pub enum Frozen {
+    Plain(Plain),
+    Text(Box<str>),
+    Array(Vec<Frozen>),
+    /// Keys are texts (`Plain` static ones or `Text`), sorted as [`ValMap`] keeps them.
+    Map(Vec<(Frozen, Frozen)>),
+}
+
+impl Frozen {
+    pub fn new(v: &Val) -> Frozen {
+        match v {
+            Val::Str(Str::Shared(s)) => Frozen::Text(Box::from(&**s)),
+            Val::Array(a) => Frozen::Array(a.iter().map(Frozen::new).collect()),
+            Val::Map(m) => Frozen::Map(m.iter().map(|(k, v)| (Frozen::new(&Val::Str(k.clone())), Frozen::new(v))).collect()),
+            other => Frozen::Plain(Plain::new(other.clone()).expect("the other values are plain")),
+        }
+    }
+
+    pub fn thaw(&self) -> Val {
+        match self {
+            Frozen::Plain(p) => p.get().clone(),
+            Frozen::Text(t) => Val::string(t),
+            Frozen::Array(a) => Val::array(a.iter().map(Frozen::thaw).collect()),
+            Frozen::Map(m) => Val::map(ValMap::from_sorted(
+                m.iter()
+                    .map(|(k, v)| {
+                        let Val::Str(k) = k.thaw() else { unreachable!("map keys are texts") };
+                        (k, v.thaw())
+                    })
+                    .collect(),
+            )),
+        }
+    }
+}
+
+/// Makes every count in `v` unique: a string, array or map also held elsewhere is
+/// copied. Afterwards `v` owns all it reaches, and moving it to another thread moves
+/// every handle to its parts with it (what lets a finished decision, whose values were
+/// made on one thread, be sent: see `render::Decision`). Values of one evaluation are
+/// seldom shared by then (the evaluation's variables are gone), so this is a walk.
+pub fn unshare(v: &mut Val) {
+    match v {
+        Val::Str(s) => unshare_str(s),
+        Val::Array(a) => Rc::make_mut(a).iter_mut().for_each(unshare),
+        Val::Map(m) => Rc::make_mut(m).unshare(),
+        Val::Unit | Val::Bool(_) | Val::Int(_) | Val::Dec(_) => {}
+    }
+}
+
+/// [`unshare`] of a string.
+pub fn unshare_str(s: &mut Str) {
+    if let Str::Shared(rc) = s {
+        if Rc::get_mut(rc).is_none() {
+            *s = Str::new(rc);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether every count reachable from `v` is one.
+    fn unique(v: &Val) -> bool {
+        match v {
+            Val::Str(Str::Shared(s)) => Rc::strong_count(s) == 1,
+            Val::Array(a) => Rc::strong_count(a) == 1 && a.iter().all(unique),
+            Val::Map(m) => {
+                Rc::strong_count(m) == 1
+                    && m.iter().all(|(k, v)| !matches!(k, Str::Shared(s) if Rc::strong_count(s) != 1) && unique(v))
+            }
+            _ => true,
+        }
+    }
+
+    fn sample() -> Val {
+        let id = Val::string("m1");
+        let member = Val::map(ValMap::from_sorted(vec![(Str::Static("age"), Val::Int(30)), (Str::Static("id"), id.clone())]));
+        let list = Val::array(vec![member.clone(), member.clone(), id]);
+        Val::map(ValMap::from_sorted(vec![
+            (Str::new("a"), Val::Dec(Decimal::new(12345, 2))),
+            (Str::Static("list"), list.clone()),
+            (Str::Static("same"), list),
+        ]))
+    }
+
+    #[test]
+    fn unshare_copies_what_is_held_elsewhere_and_keeps_the_value() {
+        let original = sample();
+        let mut v = original.clone();
+        assert!(!unique(&v));
+        unshare(&mut v);
+        assert!(unique(&v), "every count is one after unshare");
+        assert_eq!(v.to_json(), original.to_json());
+        // The original still sees its own data, and nothing of it is reachable from `v`.
+        let Val::Map(m) = &original else { unreachable!() };
+        assert_eq!(m.get("a").map(|x| x.to_string()), Some("123.45".to_string()));
+    }
+
+    #[test]
+    fn unshare_leaves_a_value_that_owns_its_parts_as_it_is() {
+        let mut v = Val::array(vec![Val::string("x"), Val::map(ValMap::from_sorted(vec![(Str::Static("k"), Val::Int(1))]))]);
+        let before = match &v {
+            Val::Array(a) => Rc::as_ptr(a),
+            _ => unreachable!(),
+        };
+        unshare(&mut v);
+        let Val::Array(a) = &v else { unreachable!() };
+        assert_eq!(Rc::as_ptr(a), before, "nothing copied");
+    }
+
+    #[test]
+    fn frozen_values_thaw_into_fresh_equal_values() {
+        let v = sample();
+        let frozen = Frozen::new(&v);
+        let (a, b) = (frozen.thaw(), frozen.thaw());
+        assert_eq!(a.to_json(), v.to_json());
+        assert!(unique(&a) && unique(&b), "each thaw builds its own parts");
+        let (Val::Map(x), Val::Map(y)) = (&a, &b) else { unreachable!() };
+        assert!(!Rc::ptr_eq(x, y));
+    }
+
+    #[test]
+    fn plain_takes_only_values_without_counts() {
+        assert!(Plain::new(Val::Int(3)).is_some());
+        assert!(Plain::new(Val::str("word")).is_some());
+        assert!(Plain::new(Val::Dec(Decimal::ONE)).is_some());
+        assert!(Plain::new(Val::string("made at run time")).is_none());
+        assert!(Plain::new(Val::array(vec![])).is_none());
+        assert!(Plain::new(Val::map(ValMap::default())).is_none());
     }
 }
