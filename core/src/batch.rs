@@ -449,7 +449,7 @@ impl BatchSummary {
     }
 
     /// [`BatchSummary::add`] for an assessment written without being built.
-    pub(crate) fn add_decision(&mut self, d: &crate::render::Decision<'_>) {
+    pub(crate) fn add_decision<O: std::ops::Deref<Target = [crate::script::Outcome]>>(&mut self, d: &crate::render::Decision<'_, O>) {
         let programs = d.programs().map(|(id, o)| (id, o.status.as_str(), o.period.as_str(), o.amount));
         self.add_programs(programs, d.totals);
     }

@@ -313,7 +313,7 @@ impl Engine {
 
     /// [`Engine::evaluate_read`] before rendering: the decision, to write as JSON text
     /// straight away ([`render::Decision::write_json`]).
-    pub(crate) fn decide_read<'a>(&'a self, h: std::borrow::Cow<'a, Household>, opts: &Options) -> Result<render::Decision<'a>> {
+    pub(crate) fn decide_read<'a>(&'a self, h: std::borrow::Cow<'a, Household>, opts: &Options) -> Result<render::Decision<'a, Vec<Outcome>>> {
         let as_of = self.settle_date(h.as_of.map(|d| d.0), opts)?;
         self.decide(h, as_of, opts)
     }
@@ -323,7 +323,7 @@ impl Engine {
     /// Python binding builds its dicts this way).
     pub fn decide_input(&self, item: &(impl batch::HouseholdInput + ?Sized), opts: &Options) -> Result<render::Decision<'_>> {
         let h = self.read_input(item, opts)?;
-        self.decide_read(std::borrow::Cow::Owned(h), opts)
+        Ok(self.decide_read(std::borrow::Cow::Owned(h), opts)?.shareable())
     }
 
     /// The decision on a validated household, borrowed: what [`Engine::evaluate_household`]
@@ -332,7 +332,7 @@ impl Engine {
     pub fn decide_household<'a>(&'a self, h: &'a Household, opts: &Options) -> Result<render::Decision<'a>> {
         let as_of = self.settle_date(h.as_of.map(|d| d.0), opts)?;
         self.check_region(&h.region)?;
-        self.decide(std::borrow::Cow::Borrowed(h), as_of, opts)
+        Ok(self.decide(std::borrow::Cow::Borrowed(h), as_of, opts)?.shareable())
     }
 
     /// Evaluates a household given as text or as a JSON value and appends the compact
@@ -436,7 +436,7 @@ impl Engine {
 
     /// What the programs decide on a household whose date is settled and whose region
     /// is known, before it is rendered (see [`render`]).
-    fn decide<'a>(&'a self, h: std::borrow::Cow<'a, Household>, as_of: Date, opts: &Options) -> Result<render::Decision<'a>> {
+    fn decide<'a>(&'a self, h: std::borrow::Cow<'a, Household>, as_of: Date, opts: &Options) -> Result<render::Decision<'a, Vec<Outcome>>> {
         let pack = &*self.pack;
         let lang_index = match &opts.lang {
             None => 0,
@@ -488,7 +488,6 @@ impl Engine {
             }
         }
         let lang = pack.manifest.languages[lang_index].as_str();
-        let outcomes = script::Outcomes::new(outcomes);
         Ok(render::Decision { engine: self, h, as_of, lang, lang_index, derived, outcomes, totals, trace: session.trace })
     }
 

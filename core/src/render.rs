@@ -25,7 +25,11 @@ use rust_decimal::Decimal;
 
 /// What the programs decided on one household, before rendering (see the module
 /// documentation); made by [`Engine::decide_input`] and [`Engine::decide_many`].
-pub struct Decision<'a> {
+///
+/// `O` holds the outcomes: [`Outcomes`] (the default, what the engine hands out), which
+/// can move to another thread; inside the crate, a decision rendered on the thread that
+/// made it keeps them as a plain `Vec` and skips making them sole owners of their parts.
+pub struct Decision<'a, O = Outcomes> {
     pub(crate) engine: &'a Engine,
     pub(crate) h: Cow<'a, Household>,
     pub(crate) as_of: Date,
@@ -34,7 +38,7 @@ pub struct Decision<'a> {
     pub(crate) lang_index: usize,
     pub(crate) derived: Derived,
     /// In the pack's run order.
-    pub(crate) outcomes: Outcomes,
+    pub(crate) outcomes: O,
     /// Sums of eligible amounts: monthly, one-off, annual.
     pub(crate) totals: [Decimal; 3],
     pub(crate) trace: Option<Vec<TraceEntry>>,
@@ -82,7 +86,15 @@ pub enum Text {
     Free,
 }
 
-impl Decision<'_> {
+impl<'a> Decision<'a, Vec<Outcome>> {
+    /// The same decision, movable to another thread.
+    pub(crate) fn shareable(self) -> Decision<'a> {
+        let Decision { engine, h, as_of, lang, lang_index, derived, outcomes, totals, trace } = self;
+        Decision { engine, h, as_of, lang, lang_index, derived, outcomes: Outcomes::new(outcomes), totals, trace }
+    }
+}
+
+impl<O: std::ops::Deref<Target = [Outcome]>> Decision<'_, O> {
     /// The assessment as a value.
     pub fn into_assessment(self) -> Assessment {
         let pack = &*self.engine.pack;

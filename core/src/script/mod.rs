@@ -200,9 +200,11 @@ impl Outcome {
 /// while all the handles to a string, array or map stay on one thread. [`Outcomes::new`]
 /// copies any part also held elsewhere ([`value::unshare`]), so afterwards every handle
 /// to every part is inside these outcomes, and a move takes them all along. Nothing
-/// takes a new handle after that: the outcomes are crate-private, read through shared
-/// references only by rendering, which borrows and never clones a value out.
-pub(crate) struct Outcomes(Vec<Outcome>);
+/// takes a new handle after that: outside the crate no `Outcomes` can be reached (a
+/// decision's are a crate-private field, and there is no other way to one), and inside
+/// it they are read through shared references only by rendering, which borrows and
+/// never clones a value out.
+pub struct Outcomes(Vec<Outcome>);
 
 // SAFETY: see above: every `Rc` reachable from the outcomes is unique when they are
 // made, and no code keeps a clone of one afterwards, so moving the outcomes moves every
