@@ -386,8 +386,9 @@ mod tests {
     fn outcomes_own_every_part_even_what_a_script_shared() {
         // A script may put one map into two reasons and keep a member's id text in many
         // places: the outcomes must hold their own copies before they cross threads.
-        let values = ValMap::from_sorted(vec![(Str::Static("member"), Val::string("m1"))]);
-        let id = Str::new("m1");
+        let long_id = "a member id longer than a short text";
+        let values = ValMap::from_sorted(vec![(Str::Static("member"), Val::string(long_id))]);
+        let id = Str::new(long_id);
         let kept = Val::map(values.clone());
         let outcome = Outcome {
             status: Status::Eligible,
@@ -395,8 +396,8 @@ mod tests {
             amount: Decimal::ONE,
             period: Period::Monthly,
             reasons: vec![
-                RawReason { code: Str::new("A"), values: values.clone(), basis: None },
-                RawReason { code: Str::new("B"), values, basis: Some(id.clone()) },
+                RawReason { code: Str::Static("A"), values: values.clone(), basis: None },
+                RawReason { code: Str::Static("B"), values, basis: Some(id.clone()) },
             ],
             members: vec![(id.clone(), kept.clone())],
             details: ValMap::default(),
@@ -414,7 +415,7 @@ mod tests {
         }
         // What stayed outside is untouched, and no longer shares anything with them.
         assert_eq!(shared_count(&kept), 1);
-        assert_eq!(kept.to_json(), serde_json::json!({"member": "m1"}));
+        assert_eq!(kept.to_json(), serde_json::json!({ "member": long_id }));
     }
 
     #[test]

@@ -31,7 +31,46 @@ use std::sync::{Mutex, OnceLock};
 #[derive(Clone)]
 pub enum Str {
     Static(&'static str),
+    /// A text of up to [`Short::MAX`] bytes made at run time, kept in place: member ids,
+    /// dates, short words a script builds. No allocation and no count to keep.
+    Short(Short),
     Shared(Rc<str>),
+}
+
+/// The bytes of a short text, in place (see [`Str::Short`]).
+///
+/// Aligned as a word, so that a value holding one is copied by aligned moves: with the
+/// bytes at odd offsets (22 of them beside the length), every copy of a value was
+/// written in pieces that its next read could not take from the store buffer, and a
+/// batch took a quarter longer.
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+pub struct Short {
+    len: u8,
+    bytes: [u8; Short::MAX],
+}
+
+impl Short {
+    /// As many bytes as fit beside the length in 16 aligned bytes.
+    pub const MAX: usize = 15;
+
+    #[inline]
+    fn new(s: &str) -> Option<Short> {
+        let n = s.len();
+        if n > Short::MAX {
+            return None;
+        }
+        let mut bytes = [0u8; Short::MAX];
+        bytes[..n].copy_from_slice(s.as_bytes());
+        Some(Short { len: n as u8, bytes })
+    }
+
+    #[inline]
+    fn as_str(&self) -> &str {
+        // SAFETY: `bytes[..len]` is a copy of a whole `&str` (`Short::new`), so valid
+        // UTF-8, and `len <= MAX`; neither field changes afterwards.
+        unsafe { std::str::from_utf8_unchecked(self.bytes.get_unchecked(..self.len as usize)) }
+    }
 }
 
 impl Str {
@@ -39,11 +78,17 @@ impl Str {
     pub fn as_str(&self) -> &str {
         match self {
             Str::Static(s) => s,
+            Str::Short(s) => s.as_str(),
             Str::Shared(s) => s,
         }
     }
+    /// A text made at run time: in place when short, else shared.
+    #[inline]
     pub fn new(s: &str) -> Str {
-        Str::Shared(Rc::from(s))
+        match Short::new(s) {
+            Some(short) => Str::Short(short),
+            None => Str::Shared(Rc::from(s)),
+        }
     }
 }
 
@@ -85,7 +130,10 @@ impl From<&'static str> for Str {
 }
 impl From<String> for Str {
     fn from(s: String) -> Str {
-        Str::Shared(Rc::from(s))
+        match Short::new(&s) {
+            Some(short) => Str::Short(short),
+            None => Str::Shared(Rc::from(s)),
+        }
     }
 }
 
@@ -356,7 +404,7 @@ impl fmt::Display for Val {
 }
 
 /// A value with no reference count in it: unit, a bool, an integer, a decimal or a
-/// `'static` text. Plain data, so it can be shared between threads (the constants of
+/// `'static` or short text. Plain data, so it can be shared between threads (the constants of
 /// compiled rules, read by every thread's evaluation).
 #[derive(Clone, Debug)]
 pub struct Plain(Val);
@@ -370,7 +418,7 @@ impl Plain {
     /// `None` for strings made at run time, arrays and maps.
     pub fn new(v: Val) -> Option<Plain> {
         match v {
-            Val::Unit | Val::Bool(_) | Val::Int(_) | Val::Dec(_) | Val::Str(Str::Static(_)) => Some(Plain(v)),
+            Val::Unit | Val::Bool(_) | Val::Int(_) | Val::Dec(_) | Val::Str(Str::Static(_) | Str::Short(_)) => Some(Plain(v)),
             Val::Str(Str::Shared(_)) | Val::Array(_) | Val::Map(_) => None,
         }
     }
@@ -460,11 +508,11 @@ mod tests {
     }
 
     fn sample() -> Val {
-        let id = Val::string("m1");
+        let id = Val::string("a member id longer than a short text");
         let member = Val::map(ValMap::from_sorted(vec![(Str::Static("age"), Val::Int(30)), (Str::Static("id"), id.clone())]));
         let list = Val::array(vec![member.clone(), member.clone(), id]);
         Val::map(ValMap::from_sorted(vec![
-            (Str::new("a"), Val::Dec(Decimal::new(12345, 2))),
+            (Str::new("a key longer than twenty-two bytes"), Val::Dec(Decimal::new(12345, 2))),
             (Str::Static("list"), list.clone()),
             (Str::Static("same"), list),
         ]))
@@ -480,12 +528,12 @@ mod tests {
         assert_eq!(v.to_json(), original.to_json());
         // The original still sees its own data, and nothing of it is reachable from `v`.
         let Val::Map(m) = &original else { unreachable!() };
-        assert_eq!(m.get("a").map(|x| x.to_string()), Some("123.45".to_string()));
+        assert_eq!(m.get("a key longer than twenty-two bytes").map(|x| x.to_string()), Some("123.45".to_string()));
     }
 
     #[test]
     fn unshare_leaves_a_value_that_owns_its_parts_as_it_is() {
-        let mut v = Val::array(vec![Val::string("x"), Val::map(ValMap::from_sorted(vec![(Str::Static("k"), Val::Int(1))]))]);
+        let mut v = Val::array(vec![Val::string("a text longer than twenty-two bytes"), Val::map(ValMap::from_sorted(vec![(Str::Static("k"), Val::Int(1))]))]);
         let before = match &v {
             Val::Array(a) => Rc::as_ptr(a),
             _ => unreachable!(),
@@ -511,8 +559,39 @@ mod tests {
         assert!(Plain::new(Val::Int(3)).is_some());
         assert!(Plain::new(Val::str("word")).is_some());
         assert!(Plain::new(Val::Dec(Decimal::ONE)).is_some());
-        assert!(Plain::new(Val::string("made at run time")).is_none());
+        assert!(Plain::new(Val::string("short")).is_some(), "a short text is kept in place");
+        assert!(Plain::new(Val::string("made at run time, and long")).is_none());
         assert!(Plain::new(Val::array(vec![])).is_none());
         assert!(Plain::new(Val::map(ValMap::default())).is_none());
+    }
+}
+
+#[cfg(test)]
+mod short_tests {
+    use super::*;
+
+    #[test]
+    fn texts_up_to_the_limit_are_kept_in_place_and_read_back_whole() {
+        for text in ["", "m1", "2025-03-01", "一二三四五", "abcdefghijklmno", "é", "x\u{1F600}y"] {
+            let s = Str::new(text);
+            assert!(matches!(s, Str::Short(_)), "{text:?} in place");
+            assert_eq!(s.as_str(), text);
+            assert_eq!(Str::from(text.to_string()).as_str(), text);
+        }
+        for text in ["abcdefghijklmnop", "一二三四五六"] {
+            let s = Str::new(text);
+            assert!(matches!(s, Str::Shared(_)), "{text:?} shared: over {} bytes", Short::MAX);
+            assert_eq!(s.as_str(), text);
+        }
+        assert_eq!(std::mem::size_of::<Str>(), 24);
+        assert_eq!(std::mem::size_of::<Val>(), 24);
+    }
+
+    #[test]
+    fn equal_texts_are_equal_however_they_are_kept() {
+        let long = "a text that is longer than twenty-two bytes";
+        assert_eq!(Str::new(long), Str::Static(intern(long)));
+        assert_eq!(Str::new("full"), Str::Static("full"));
+        assert!(Str::new("a") < Str::Static("b"));
     }
 }
