@@ -533,11 +533,18 @@ fn strict_val(d: &rhai::Dynamic) -> Option<Val> {
 // Running
 // ---------------------------------------------------------------------------------------
 
+/// How a statement ended: on to the next one, or a jump (`return`'s value waits in
+/// [`Run::returned`]). One byte, handed back in a register: when it carried the
+/// statement's value, every `if` inside a loop returned 32 bytes through memory that the
+/// caller read back at once, a stall on the store buffer each time; the value of a
+/// statement is wanted only at the end of a block whose value is used
+/// ([`Run::block_value`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Flow {
-    Normal(Val),
+    Normal,
     Continue,
     Break,
-    Return(Val),
+    Return,
 }
 
 /// The state of one program run.
@@ -550,6 +557,8 @@ pub struct Run<'s> {
     max_elems: usize,
     bytes: usize,
     max_bytes: usize,
+    /// The value of the `return` being carried out.
+    returned: Val,
 }
 
 impl Drop for Run<'_> {
@@ -575,6 +584,7 @@ impl<'s> Run<'s> {
             max_elems: lim(limits.max_array_size).min(lim(limits.max_map_size)) / 2,
             bytes: 0,
             max_bytes: lim(limits.max_string_size) / 2,
+            returned: Val::Unit,
         }
     }
 
@@ -584,9 +594,10 @@ impl<'s> Run<'s> {
         self.slots.resize(p.slots, Val::Unit);
         self.slots[0] = household;
         self.slots[1] = results;
-        let out = match self.block(&p.body)? {
-            Flow::Normal(v) | Flow::Return(v) => v,
-            Flow::Continue | Flow::Break => return Err(Bail),
+        let out = match self.block_value(&p.body)? {
+            (Flow::Normal, v) => v,
+            (Flow::Return, _) => std::mem::take(&mut self.returned),
+            (Flow::Continue | Flow::Break, _) => return Err(Bail),
         };
         self.slots.clear();
         Ok(out)
@@ -628,15 +639,49 @@ impl<'s> Run<'s> {
         self.bytes += b;
     }
 
+    /// A block whose value is not used.
     fn block(&mut self, b: &Block) -> R<Flow> {
-        let mut last = Val::Unit;
         for s in &b.0 {
             match self.stmt(s)? {
-                Flow::Normal(v) => last = v,
-                other => return Ok(other),
+                Flow::Normal => {}
+                jump => return Ok(jump),
             }
         }
-        Ok(Flow::Normal(last))
+        Ok(Flow::Normal)
+    }
+
+    /// A block whose value is used (a program's body, a block expression): the value of
+    /// its last statement, as Rhai gives it (unit when it makes none).
+    fn block_value(&mut self, b: &Block) -> R<(Flow, Val)> {
+        let Some((last, rest)) = b.0.split_last() else { return Ok((Flow::Normal, Val::Unit)) };
+        for s in rest {
+            match self.stmt(s)? {
+                Flow::Normal => {}
+                jump => return Ok((jump, Val::Unit)),
+            }
+        }
+        self.stmt_value(last)
+    }
+
+    /// [`Run::stmt`] keeping the statement's value: an expression's, or the value of the
+    /// block an `if` (or a plain block) ran; unit for the others.
+    fn stmt_value(&mut self, s: &S) -> R<(Flow, Val)> {
+        match s {
+            S::Expr(e) => {
+                self.tick()?;
+                Ok((Flow::Normal, self.expr(e)?))
+            }
+            S::If(cond, then, other) => {
+                self.tick()?;
+                let c = self.boolean(cond)?;
+                self.block_value(if c { then } else { other })
+            }
+            S::Block(b) => {
+                self.tick()?;
+                self.block_value(b)
+            }
+            other => Ok((self.stmt(other)?, Val::Unit)),
+        }
     }
 
     fn stmt(&mut self, s: &S) -> R<Flow> {
@@ -645,7 +690,7 @@ impl<'s> Run<'s> {
             S::Let(slot, e) => {
                 let v = self.expr(e)?;
                 self.slots[*slot] = v;
-                Flow::Normal(Val::Unit)
+                Flow::Normal
             }
             S::Assign(place, e) => {
                 let v = self.expr(e)?;
@@ -656,7 +701,7 @@ impl<'s> Run<'s> {
                     self.grow(&v)?;
                 }
                 *self.place_mut(place)? = v;
-                Flow::Normal(Val::Unit)
+                Flow::Normal
             }
             S::OpAssign(place, op, e) => {
                 let rhs = self.expr(e)?;
@@ -692,7 +737,7 @@ impl<'s> Run<'s> {
                     }
                 }
                 *self.place_mut(place)? = new;
-                Flow::Normal(Val::Unit)
+                Flow::Normal
             }
             S::Push(place, e) => {
                 let v = self.expr(e)?;
@@ -704,7 +749,7 @@ impl<'s> Run<'s> {
                     Val::Array(a) => Rc::make_mut(a).push(v),
                     _ => return Err(Bail),
                 }
-                Flow::Normal(Val::Unit)
+                Flow::Normal
             }
             S::If(cond, then, other) => {
                 let c = self.boolean(cond)?;
@@ -719,12 +764,12 @@ impl<'s> Run<'s> {
                         self.slots[*k] = Val::Int(i as i64);
                     }
                     match self.block(body)? {
-                        Flow::Normal(_) | Flow::Continue => {}
+                        Flow::Normal | Flow::Continue => {}
                         Flow::Break => break,
-                        r @ Flow::Return(_) => return Ok(r),
+                        Flow::Return => return Ok(Flow::Return),
                     }
                 }
-                Flow::Normal(Val::Unit)
+                Flow::Normal
             }
             S::While(cond, body) => {
                 loop {
@@ -733,22 +778,28 @@ impl<'s> Run<'s> {
                         break;
                     }
                     match self.block(body)? {
-                        Flow::Normal(_) | Flow::Continue => {}
+                        Flow::Normal | Flow::Continue => {}
                         Flow::Break => break,
-                        r @ Flow::Return(_) => return Ok(r),
+                        Flow::Return => return Ok(Flow::Return),
                     }
                 }
-                Flow::Normal(Val::Unit)
+                Flow::Normal
             }
-            S::Expr(e) => Flow::Normal(self.expr(e)?),
+            S::Expr(e) => {
+                self.expr(e)?;
+                Flow::Normal
+            }
             S::Block(b) => self.block(b)?,
             S::Continue => Flow::Continue,
             S::Break => Flow::Break,
-            S::Return(e) => Flow::Return(match e {
-                Some(e) => self.expr(e)?,
-                None => Val::Unit,
-            }),
-            S::Noop => Flow::Normal(Val::Unit),
+            S::Return(e) => {
+                self.returned = match e {
+                    Some(e) => self.expr(e)?,
+                    None => Val::Unit,
+                };
+                Flow::Return
+            }
+            S::Noop => Flow::Normal,
         })
     }
 
@@ -989,8 +1040,8 @@ impl<'s> Run<'s> {
             }
             E::Call(f, args) => self.call(f, args)?,
             E::Param(key) => self.session.param_hinted(key.name, &key.hint).map_err(|_| Bail)?,
-            E::Block(b) => match self.block(b)? {
-                Flow::Normal(v) => v,
+            E::Block(b) => match self.block_value(b)? {
+                (Flow::Normal, v) => v,
                 _ => return Err(Bail),
             },
         })
