@@ -125,6 +125,15 @@ fn language_snippets_agree_with_the_interpreter() {
         "let b = []; let i = 0; while i < 600 { b.push(i); i += 1; } let a = []; let j = 0; while j < 40 { a.push(b); j += 1; } let v = a.len();",
         "let b = []; let i = 0; while i < 600 { b.push(i); i += 1; } let a = []; let j = 0; while j < 10 { a.push(b); j += 1; } let v = a.len();",
         r#"let s = "abcdefghij"; let i = 0; while i < 13 { s += s; i += 1; } let v = s.len();"#,
+        // map literals: keys out of order, values evaluated in the source's order (the
+        // trace shows it), shared and in-place texts; an entry that fails after others
+        // were made (the compiled run gives up cleanly, Rhai gives the error)
+        r#"let v = #{ z: step("first", 1), a: step("second", 2), m: [household.members[0].id, "a text longer than fifteen bytes"] };"#,
+        r#"let t = "a text longer than fifteen bytes"; let m = [t, t]; let v = #{ z: m, y: t, a: 1 / 0 };"#,
+        r#"let m = [1, 2]; let v = #{ z: m, b: #{ k: m }, a: m.len() + "x" };"#,
+        // a program that ends early, and blocks whose value is their last statement's
+        r#"let v = { let a = 2; if a > 1 { a * 10 } else { 0 } }; if v == 20 { return #{ status: "ineligible", amount: 0, period: "annual", reasons: [reason("STU_NO_STUDENT")], details: #{ v: "returned", w: v } }; }"#,
+        r#"let v = 0; for x in [1, 2, 3] { if x == 2 { return #{ status: "review", amount: 0, period: "annual", reasons: [reason("STU_NO_STUDENT")], details: #{ v: x } }; } v += x; }"#,
         // constructs outside the compiled subset run interpreted
         "fn double(x) { x * 2 } let v = double(21);",
         r#"let v = switch 2 { 1 => "one", 2 => "two", _ => "many" };"#,
@@ -141,6 +150,51 @@ fn language_snippets_agree_with_the_interpreter() {
             let (fast, slow) = both(&engine, &h, &Options { trace: true, ..Options::default() });
             assert_eq!(fast, slow, "snippet: {body}");
         }
+    }
+}
+
+/// A script whose result is the value of its last `if` (a statement, not an expression):
+/// the branch taken gives the program's value, as Rhai gives it.
+#[test]
+fn a_script_ending_in_an_if_gives_the_value_of_the_branch_taken() {
+    let result = |v: &str| format!(r#"#{{ status: "ineligible", amount: 0, period: "annual", reasons: [reason("STU_NO_STUDENT")], details: #{{ v: "{v}" }} }}"#);
+    let script = format!("let n = household.members.len();\nif n > 1 {{ {} }} else {{ {} }}", result("many"), result("one"));
+    let engine = pack_with_script("student", &script).unwrap();
+    assert_eq!(engine.interpreted_programs(), Vec::<(&str, &str)>::new(), "compiled");
+    let mut single = base_household();
+    single["members"].as_array_mut().unwrap().truncate(1);
+    for (h, want) in [(base_household().to_string(), "many"), (single.to_string(), "one")] {
+        let (fast, slow) = both(&engine, &h, &Options::default());
+        assert_eq!(fast, slow);
+        let strict = engine.compiled_strict().evaluate_str(&h, &Options::default()).unwrap().to_json();
+        assert_eq!(strict, slow, "the compiled evaluator alone");
+        let a: serde_json::Value = serde_json::from_str(&fast).unwrap();
+        assert_eq!(a["programs"]["student"]["details"]["v"], want, "{fast}");
+    }
+}
+
+/// `return` from inside a loop and an `if`, compiled (not handed to Rhai).
+#[test]
+fn a_return_inside_a_loop_ends_the_program_with_its_value() {
+    let script = r#"let total = 0;
+for m in household.members {
+    if m.id == "m2" {
+        return #{ status: "review", amount: 0, period: "annual", reasons: [reason("STU_NO_STUDENT")], details: #{ v: m.id, w: total } };
+    }
+    total += 1;
+}
+#{ status: "ineligible", amount: 0, period: "annual", reasons: [reason("STU_NO_STUDENT")], details: #{ v: "none", w: total } }"#;
+    let engine = pack_with_script("student", script).unwrap();
+    let mut single = base_household();
+    single["members"].as_array_mut().unwrap().truncate(1);
+    for (h, want) in [(base_household().to_string(), ("m2", 1)), (single.to_string(), ("none", 1))] {
+        let (fast, slow) = both(&engine, &h, &Options::default());
+        assert_eq!(fast, slow);
+        let strict = engine.compiled_strict().evaluate_str(&h, &Options::default()).unwrap().to_json();
+        assert_eq!(strict, slow, "the compiled evaluator alone");
+        let a: serde_json::Value = serde_json::from_str(&fast).unwrap();
+        assert_eq!(a["programs"]["student"]["details"]["v"], want.0, "{fast}");
+        assert_eq!(a["programs"]["student"]["details"]["w"], want.1, "{fast}");
     }
 }
 

@@ -377,6 +377,12 @@ impl Compiler {
                         Ok((at, self.expr(v)?))
                     })
                     .collect::<Result<Vec<_>, String>>()?;
+                // Each key once: the places are a permutation (what `Run::node` relies on
+                // to write every value straight to its place).
+                let mut seen = vec![false; keys.len()];
+                if entries.len() != keys.len() || entries.iter().any(|(at, _)| std::mem::replace(&mut seen[*at], true)) {
+                    return Err("map literal with a repeated key".into());
+                }
                 E::Map(entries, keys)
             }
             Expr::Variable(x, _, _) => {
@@ -958,12 +964,22 @@ impl<'s> Run<'s> {
                 Val::array(a)
             }
             E::Map(entries, keys) => {
-                let mut m: Vec<(Str, Val)> = keys.iter().map(|k| (Str::Static(k), Val::Unit)).collect();
+                // Each value written straight to its key's place, evaluated in the order
+                // of the source. (Filling the places with `()` first and replacing them
+                // made a store and an immediate wide reload per entry, a stall each.)
+                let mut m: Vec<(Str, Val)> = Vec::with_capacity(keys.len());
+                let mut partial = Partial { places: m.as_mut_ptr(), entries, written: 0 };
                 for (at, x) in entries {
                     let v = self.expr(x)?;
                     self.grow(&v)?;
-                    m[*at].1 = v;
+                    // SAFETY: `at < keys.len()`, the capacity, and each place is written
+                    // once (the compiler checked that the places are a permutation).
+                    unsafe { partial.places.add(*at).write((Str::Static(keys[*at]), v)) };
+                    partial.written += 1;
                 }
+                std::mem::forget(partial);
+                // SAFETY: all `keys.len()` places were written, in bounds, just above.
+                unsafe { m.set_len(keys.len()) };
                 Val::map(ValMap::from_sorted(m))
             }
             E::And(list) => {
@@ -1104,6 +1120,23 @@ impl<'s> Run<'s> {
             (Builtin::Len, [v]) => len(v)?,
             _ => return Err(Bail),
         })
+    }
+}
+
+/// The places of a map literal written so far ([`Run::node`]'s `E::Map`): dropped if
+/// an entry's value fails, so that the values already made are not leaked.
+struct Partial<'e> {
+    places: *mut (Str, Val),
+    entries: &'e [(usize, E)],
+    written: usize,
+}
+
+impl Drop for Partial<'_> {
+    fn drop(&mut self) {
+        for (at, _) in &self.entries[..self.written] {
+            // SAFETY: these places were written (in this order) and not yet handed on.
+            unsafe { std::ptr::drop_in_place(self.places.add(*at)) };
+        }
     }
 }
 
