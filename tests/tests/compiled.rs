@@ -173,6 +173,36 @@ fn a_script_ending_in_an_if_gives_the_value_of_the_branch_taken() {
     }
 }
 
+/// A variable read once in the script's final map is moved into the result, never when
+/// it is read again (directly, or inside a block of that expression that runs after the
+/// move): the compiled evaluator alone gives Rhai's answer.
+#[test]
+fn the_final_map_moves_a_variable_only_at_its_last_read() {
+    let result = |details: &str| {
+        format!(
+            r#"let r = [1, 2]; let t = "a text longer than fifteen bytes"; let n = household.members.len();
+#{{ status: "ineligible", amount: 0, period: "annual", reasons: [reason("STU_NO_STUDENT")], details: {details} }}"#
+        )
+    };
+    let cases = [
+        ("#{ v: r, w: t }", serde_json::json!({ "v": [1, 2], "w": "a text longer than fifteen bytes" })),
+        ("#{ v: r, w: r }", serde_json::json!({ "v": [1, 2], "w": [1, 2] })),
+        ("#{ v: r, w: if n > 0 { r.len() } else { 0 } }", serde_json::json!({ "v": [1, 2], "w": 2 })),
+        ("#{ v: [r, t], w: { let x = 0; for i in r { x += i; } x } }", serde_json::json!({ "v": [[1, 2], "a text longer than fifteen bytes"], "w": 3 })),
+        ("#{ v: t, w: [r, n] }", serde_json::json!({ "v": "a text longer than fifteen bytes", "w": [[1, 2], 2] })),
+    ];
+    for (details, want) in cases {
+        let engine = pack_with_script("student", &result(details)).unwrap();
+        let h = base_household().to_string();
+        let (fast, slow) = both(&engine, &h, &Options::default());
+        assert_eq!(fast, slow, "{details}");
+        let strict = engine.compiled_strict().evaluate_str(&h, &Options::default()).unwrap_or_else(|e| panic!("{details}: {e}")).to_json();
+        assert_eq!(strict, slow, "{details}: the compiled evaluator alone");
+        let a: serde_json::Value = serde_json::from_str(&fast).unwrap();
+        assert_eq!(a["programs"]["student"]["details"], want, "{details}");
+    }
+}
+
 /// `return` from inside a loop and an `if`, compiled (not handed to Rhai).
 #[test]
 fn a_return_inside_a_loop_ends_the_program_with_its_value() {

@@ -22,6 +22,7 @@ use crate::money::round2;
 use crate::pack::Limits;
 use rhai::{ASTFlags, Expr, FnCallExpr, Stmt, StmtBlock, AST};
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::rc::Rc;
 
@@ -128,6 +129,9 @@ enum E {
     ConstArray(Vec<Frozen>),
     ConstMap(Frozen),
     Local(usize),
+    /// The last read of a variable, in the script's final expression: its value is moved
+    /// out instead of copied ([`move_last_reads`]).
+    Take(usize),
     /// `variable.property`: the commonest read of rules (`member.age`).
     Prop(usize, Key),
     Chain(Box<E>, Vec<Access>),
@@ -222,8 +226,104 @@ pub fn compile(ast: &AST) -> Result<Program, String> {
     for v in super::SCRIPT_VARIABLES {
         c.declare(v, true);
     }
-    let body = c.stmts(ast.statements())?;
+    let mut body = c.stmts(ast.statements())?;
+    move_last_reads(&mut body);
     Ok(Program { body, slots: c.max })
+}
+
+/// In the script's final expression (`#{ status: ..., reasons: reasons, ... }`, after
+/// which nothing runs), a variable read there once, directly as an entry of the map or
+/// array literals it is made of, is moved into the result instead of copied. Besides a
+/// count, that spares the data-size accounting a walk over the whole value: a container
+/// also held by a variable is counted whole when put into another (`Run::grow`), and
+/// the reasons of a program are its largest value. A variable that a block inside the
+/// expression mentions at all (`status: if total > 0 { ... }`) is never moved: a block
+/// may read it again, in a loop, or after the move.
+fn move_last_reads(body: &mut Block) {
+    let Some(S::Expr(last)) = body.0.last_mut() else { return };
+    let mut reads = HashMap::new();
+    count_reads(last, &mut reads, 1);
+    fn rewrite(e: &mut E, reads: &HashMap<usize, u32>) {
+        match e {
+            E::Local(slot) if reads.get(slot) == Some(&1) => *e = E::Take(*slot),
+            E::Map(entries, _) => entries.iter_mut().for_each(|(_, x)| rewrite(x, reads)),
+            E::Array(items) => items.iter_mut().for_each(|x| rewrite(x, reads)),
+            _ => {}
+        }
+    }
+    rewrite(last, &reads);
+}
+
+/// Adds `weight` for each read of a variable slot in `e`; a slot a block mentions in any
+/// way gets 2 (never moved).
+fn count_reads(e: &E, reads: &mut HashMap<usize, u32>, weight: u32) {
+    match e {
+        E::Local(slot) | E::Take(slot) | E::Prop(slot, _) => *reads.entry(*slot).or_insert(0) += weight,
+        E::Chain(root, accesses) => {
+            count_reads(root, reads, weight);
+            for a in accesses {
+                if let Access::Index(i) = a {
+                    count_reads(i, reads, weight);
+                }
+            }
+        }
+        E::Array(list) | E::And(list) | E::Or(list) | E::Coalesce(list) | E::Call(_, list) => {
+            list.iter().for_each(|x| count_reads(x, reads, weight))
+        }
+        E::Map(entries, _) => entries.iter().for_each(|(_, x)| count_reads(x, reads, weight)),
+        E::Bin(_, a, b) | E::BinRead(_, a, b) | E::Contains(a, b) => {
+            count_reads(a, reads, weight);
+            count_reads(b, reads, weight);
+        }
+        E::Not(a) | E::Neg(a) | E::Plus(a) => count_reads(a, reads, weight),
+        E::Block(b) => mark_block(b, reads),
+        E::Const(_) | E::ConstArray(_) | E::ConstMap(_) | E::Param(_) => {}
+    }
+}
+
+/// [`count_reads`] inside a block: every slot its statements read or write gets 2.
+fn mark_block(b: &Block, reads: &mut HashMap<usize, u32>) {
+    let mark = |slot: usize, reads: &mut HashMap<usize, u32>| *reads.entry(slot).or_insert(0) += 2;
+    let place = |p: &Place, reads: &mut HashMap<usize, u32>| {
+        *reads.entry(p.slot).or_insert(0) += 2;
+        for step in &p.path {
+            if let PathStep::Index(i) = step {
+                count_reads(i, reads, 2);
+            }
+        }
+    };
+    for st in &b.0 {
+        match st {
+            S::Let(slot, e) => {
+                mark(*slot, reads);
+                count_reads(e, reads, 2);
+            }
+            S::Assign(p, e) | S::OpAssign(p, _, e) | S::Push(p, e) => {
+                place(p, reads);
+                count_reads(e, reads, 2);
+            }
+            S::If(c, then, other) => {
+                count_reads(c, reads, 2);
+                mark_block(then, reads);
+                mark_block(other, reads);
+            }
+            S::For(var, counter, iter, body) => {
+                mark(*var, reads);
+                if let Some(k) = counter {
+                    mark(*k, reads);
+                }
+                count_reads(iter, reads, 2);
+                mark_block(body, reads);
+            }
+            S::While(c, body) => {
+                count_reads(c, reads, 2);
+                mark_block(body, reads);
+            }
+            S::Expr(e) | S::Return(Some(e)) => count_reads(e, reads, 2),
+            S::Block(inner) => mark_block(inner, reads),
+            S::Return(None) | S::Continue | S::Break | S::Noop => {}
+        }
+    }
 }
 
 impl Compiler {
@@ -638,6 +738,14 @@ impl<'s> Run<'s> {
         Ok(())
     }
 
+    /// A list made from data this run did not count (a parameter's): counted whole, so
+    /// that putting it into a container later may count it as one element.
+    fn grow_made(&mut self, v: &Val) {
+        if matches!(v, Val::Array(_) | Val::Map(_)) {
+            self.grow_whole(v);
+        }
+    }
+
     /// Counts every element and string byte of `v`.
     fn grow_whole(&mut self, v: &Val) {
         let (e, b) = weight(v);
@@ -928,6 +1036,7 @@ impl<'s> Run<'s> {
                 m
             }
             E::Local(slot) => self.slots[*slot].clone(),
+            E::Take(slot) => std::mem::take(&mut self.slots[*slot]),
             E::Prop(slot, key) => get_prop(&self.slots[*slot], key)?.clone(),
             E::Chain(root, accesses) => {
                 // As Rhai: the index values first, then the root.
@@ -1055,7 +1164,11 @@ impl<'s> Run<'s> {
                 })
             }
             E::Call(f, args) => self.call(f, args)?,
-            E::Param(key) => self.session.param_hinted(key.name, &key.hint).map_err(|_| Bail)?,
+            E::Param(key) => {
+                let v = self.session.param_hinted(key.name, &key.hint).map_err(|_| Bail)?;
+                self.grow_made(&v);
+                v
+            }
             E::Block(b) => match self.block_value(b)? {
                 (Flow::Normal, v) => v,
                 _ => return Err(Bail),
@@ -1074,7 +1187,11 @@ impl<'s> Run<'s> {
         }
         let vals = &mut held[..args.len()];
         Ok(match (f, &*vals) {
-            (Builtin::Param, [Val::Str(name)]) => self.session.param_val(name).map_err(|_| Bail)?,
+            (Builtin::Param, [Val::Str(name)]) => {
+                let v = self.session.param_val(name).map_err(|_| Bail)?;
+                self.grow_made(&v);
+                v
+            }
             (Builtin::Round2, [Val::Dec(d)]) => Val::Dec(round2(*d)),
             (Builtin::Round2, [Val::Int(i)]) => Val::Dec(Decimal::from(*i).round_dp(2)),
             (Builtin::Reason, [Val::Str(_)]) | (Builtin::Reason, [Val::Str(_), Val::Map(_)]) => {
