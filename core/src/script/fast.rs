@@ -254,11 +254,16 @@ fn move_last_reads(body: &mut Block) {
     rewrite(last, &reads);
 }
 
+/// Adds `weight` to a slot's count of reads.
+fn bump(reads: &mut HashMap<usize, u32>, slot: usize, weight: u32) {
+    *reads.entry(slot).or_insert(0) += weight;
+}
+
 /// Adds `weight` for each read of a variable slot in `e`; a slot a block mentions in any
 /// way gets 2 (never moved).
 fn count_reads(e: &E, reads: &mut HashMap<usize, u32>, weight: u32) {
     match e {
-        E::Local(slot) | E::Take(slot) | E::Prop(slot, _) => *reads.entry(*slot).or_insert(0) += weight,
+        E::Local(slot) | E::Take(slot) | E::Prop(slot, _) => bump(reads, *slot, weight),
         E::Chain(root, accesses) => {
             count_reads(root, reads, weight);
             for a in accesses {
@@ -283,9 +288,8 @@ fn count_reads(e: &E, reads: &mut HashMap<usize, u32>, weight: u32) {
 
 /// [`count_reads`] inside a block: every slot its statements read or write gets 2.
 fn mark_block(b: &Block, reads: &mut HashMap<usize, u32>) {
-    let mark = |slot: usize, reads: &mut HashMap<usize, u32>| *reads.entry(slot).or_insert(0) += 2;
     let place = |p: &Place, reads: &mut HashMap<usize, u32>| {
-        *reads.entry(p.slot).or_insert(0) += 2;
+        bump(reads, p.slot, 2);
         for step in &p.path {
             if let PathStep::Index(i) = step {
                 count_reads(i, reads, 2);
@@ -295,7 +299,7 @@ fn mark_block(b: &Block, reads: &mut HashMap<usize, u32>) {
     for st in &b.0 {
         match st {
             S::Let(slot, e) => {
-                mark(*slot, reads);
+                bump(reads, *slot, 2);
                 count_reads(e, reads, 2);
             }
             S::Assign(p, e) | S::OpAssign(p, _, e) | S::Push(p, e) => {
@@ -308,9 +312,9 @@ fn mark_block(b: &Block, reads: &mut HashMap<usize, u32>) {
                 mark_block(other, reads);
             }
             S::For(var, counter, iter, body) => {
-                mark(*var, reads);
+                bump(reads, *var, 2);
                 if let Some(k) = counter {
-                    mark(*k, reads);
+                    bump(reads, *k, 2);
                 }
                 count_reads(iter, reads, 2);
                 mark_block(body, reads);

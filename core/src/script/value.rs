@@ -12,7 +12,7 @@
 //!
 //! Why the counts are not atomic ([`Rc`]): a household is evaluated on one thread, and
 //! its values are made, read and dropped there; an atomic count cost every clone and
-//! drop a locked instruction, some 340 a household, about 9 % of a batch's time
+//! drop a locked instruction, some 360 a household, about 9 % of a batch's time
 //! (docs/performance.md). What a value must be shared between threads as is kept in a
 //! form without counts: [`Plain`] (the constants of compiled rules) and [`Frozen`]
 //! (constant arrays and maps, parameter values), made into values where they are used.
