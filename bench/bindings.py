@@ -15,6 +15,9 @@ FILE.jsonl: households from `jiuzhu synth N --seed 42`; JIUZHU: the release comm
   the result lives (the first one comes with the next few hundred allocations); a full
   collection walks each of them once.
 
+MESSAGES=0 in the environment measures both without reason messages (`--no-messages`,
+`messages=False`).
+
 Prints one line: `python_us core_us ratio with_gc_us gc_us` (µs per household):
 python_us the call alone, core_us the core's, ratio python_us / core_us (the first
 three as before: other scripts read them), with_gc_us the call and the collection after
@@ -30,11 +33,13 @@ import time
 import jiuzhu
 
 ROUNDS = int(os.environ.get("ROUNDS", "7"))
+MESSAGES = os.environ.get("MESSAGES", "1") != "0"
 
 
 def core_cpu(jz, path):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([jz, "batch", path, "--threads", "1", "-o", os.devnull], check=True, stderr=subprocess.DEVNULL)
+    flags = [] if MESSAGES else ["--no-messages"]
+    subprocess.run([jz, "batch", path, "--threads", "1", "-o", os.devnull, *flags], check=True, stderr=subprocess.DEVNULL)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -46,7 +51,7 @@ def python_cpu(engine, lines):
     gc.collect()
     alone = time.process_time() - start
     start = time.process_time()
-    out = engine.evaluate_many(lines, threads=1)
+    out = engine.evaluate_many(lines, threads=1, messages=MESSAGES)
     called = time.process_time()
     gc.collect()
     collected = time.process_time()

@@ -205,14 +205,14 @@ fn pack_error(py: Python<'_>, r: jiuzhu_core::Result<Engine>) -> PyResult<Engine
 }
 
 impl Core {
-    fn options(&self, py: Python<'_>, as_of: Option<&str>, default_as_of: Option<&str>, lang: Option<String>, trace: bool) -> PyResult<Options> {
+    fn options(&self, py: Python<'_>, as_of: Option<&str>, default_as_of: Option<&str>, lang: Option<String>, trace: bool, messages: bool) -> PyResult<Options> {
         if let Some(l) = &lang {
             let langs = &self.engine.manifest().languages;
             if !langs.contains(l) {
                 return Err(usage(py, format!("language {l:?} is not one of the pack's: {}", langs.join(", "))));
             }
         }
-        Ok(Options { as_of: date_arg(py, "as_of", as_of)?, default_as_of: date_arg(py, "default_as_of", default_as_of)?, lang, trace })
+        Ok(Options { as_of: date_arg(py, "as_of", as_of)?, default_as_of: date_arg(py, "default_as_of", default_as_of)?, lang, trace, messages })
     }
 
     /// Every household, in parallel, without the GIL (a panic of one household is an
@@ -348,7 +348,8 @@ impl Core {
     }
 
     /// One household (dict, JSON str or bytes) → the assessment dict; raises on error.
-    #[pyo3(signature = (household, as_of=None, default_as_of=None, lang=None, trace=false))]
+    #[pyo3(signature = (household, as_of=None, default_as_of=None, lang=None, trace=false, messages=true))]
+    #[allow(clippy::too_many_arguments)]
     fn evaluate<'py>(
         &self,
         py: Python<'py>,
@@ -357,9 +358,10 @@ impl Core {
         default_as_of: Option<&str>,
         lang: Option<String>,
         trace: bool,
+        messages: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         shield(py, || {
-            let opts = self.options(py, as_of, default_as_of, lang, trace)?;
+            let opts = self.options(py, as_of, default_as_of, lang, trace, messages)?;
             let item = item(&mut Converter::new(py)?, household)?;
             let result = detached(py, || self.engine.decide_input(&item, &opts))?;
             match result {
@@ -370,7 +372,7 @@ impl Core {
     }
 
     /// Many households → one assessment dict or error dict {index, id, errors} each, in order.
-    #[pyo3(signature = (households, threads=None, as_of=None, default_as_of=None, lang=None, trace=false))]
+    #[pyo3(signature = (households, threads=None, as_of=None, default_as_of=None, lang=None, trace=false, messages=true))]
     #[allow(clippy::too_many_arguments)]
     fn evaluate_many<'py>(
         &self,
@@ -381,9 +383,10 @@ impl Core {
         default_as_of: Option<&str>,
         lang: Option<String>,
         trace: bool,
+        messages: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         shield(py, || {
-            let opts = self.options(py, as_of, default_as_of, lang, trace)?;
+            let opts = self.options(py, as_of, default_as_of, lang, trace, messages)?;
             let threads = threads_arg(py, threads)?;
             let mut households = households_iter(households)?;
             let mut conv = Converter::new(py)?;
@@ -459,7 +462,7 @@ impl Core {
         default_as_of: Option<&str>,
     ) -> PyResult<Bound<'py, PyList>> {
         shield(py, || {
-            let opts = self.options(py, as_of, default_as_of, None, false)?;
+            let opts = self.options(py, as_of, default_as_of, None, false, false)?;
             let threads = threads_arg(py, threads)?;
             let items = items(py, households)?;
             let results = self.evaluate_items(py, &items, &opts, threads)?;
@@ -519,7 +522,7 @@ impl Core {
         default_as_of: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         shield(py, || {
-            let opts = self.options(py, as_of, default_as_of, None, false)?;
+            let opts = self.options(py, as_of, default_as_of, None, false, false)?;
             let items = items(py, households)?;
             let c = detached(py, || jiuzhu_core::compare::compare(&self.engine, &reform.engine, items.iter(), &opts))?;
             Ok(Out::new(py)?.comparison(&c)?.into_any())

@@ -119,3 +119,31 @@ def test_texts_beyond_ascii_come_back_exactly(engine, cli, tmp_path):
         path.write_text(t, encoding="utf-8")
         out = subprocess.run([cli, "evaluate", path], check=True, capture_output=True, text=True).stdout
         assert plain(results[i]) == json.loads(out)
+
+
+def _without_messages(assessment):
+    """The assessment less each reason's ``message`` (a copy)."""
+    a = json.loads(json.dumps(plain(assessment)))
+    for p in a["programs"].values():
+        for r in p["reasons"]:
+            del r["message"]
+    return a
+
+
+def test_messages_false_leaves_out_only_the_message(engine, cli, population, tmp_path):
+    """``messages=False``: each reason keeps ``code``, ``basis`` and ``values`` (money still
+    ``Decimal``), only ``message`` is gone; the CLI's ``--no-messages`` prints the same."""
+    full = engine.evaluate_many(population, threads=1, lang="en")
+    bare = engine.evaluate_many(population, threads=2, lang="en", messages=False)
+    assert [_without_messages(a) for a in full] == [plain(a) for a in bare]
+    reasons = [r for a in bare for p in a["programs"].values() for r in p["reasons"]]
+    assert len(reasons) > len(population)
+    assert all(list(r) == ["code", "basis", "values"] and r["basis"] for r in reasons)
+    one = engine.evaluate(population[3], messages=False)
+    assert isinstance(one["programs"]["subsistence"]["amount"], Decimal)
+    assert "message" not in one["programs"]["subsistence"]["reasons"][0]
+    assert "message" in engine.evaluate(population[3])["programs"]["subsistence"]["reasons"][0]
+    path = tmp_path / "h.json"
+    path.write_text(population[3], encoding="utf-8")
+    out = subprocess.run([cli, "evaluate", path, "--no-messages"], check=True, capture_output=True, text=True).stdout
+    assert plain(one) == json.loads(out)

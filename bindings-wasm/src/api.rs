@@ -48,10 +48,12 @@ pub struct EvalOptions {
     pub lang: Option<String>,
     /// `trace`: add the audit trace.
     pub trace: bool,
+    /// `messages`: `false` leaves each reason's `message` out (`None`: written).
+    pub messages: Option<bool>,
 }
 
 /// The option names `evaluate` accepts.
-pub const OPTION_NAMES: &[&str] = &["asOf", "today", "lang", "trace"];
+pub const OPTION_NAMES: &[&str] = &["asOf", "today", "lang", "trace", "messages"];
 
 /// A hint for a misspelt option name (`as_of` → `asOf`).
 pub fn option_hint(name: &str) -> Option<&'static str> {
@@ -75,6 +77,7 @@ impl EvalOptions {
             default_as_of: date_option("today", &self.today)?,
             lang: self.lang.clone(),
             trace: self.trace,
+            messages: self.messages.unwrap_or(true),
         })
     }
 }

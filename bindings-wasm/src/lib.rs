@@ -396,13 +396,13 @@ fn read_options(v: Option<&JsValue>) -> Result<EvalOptions, DoorError> {
         }
         let path = format!("options.{name}");
         let string = |value: &JsValue| value.as_string().ok_or_else(|| DoorError::usage(&path, format!("expected a string, found {}", js_type(value))));
+        let boolean = |value: &JsValue| value.as_bool().ok_or_else(|| DoorError::usage(&path, format!("expected true or false, found {}", js_type(value))));
         match name.as_str() {
             "asOf" => o.as_of = Some(string(&value)?),
             "today" => o.today = Some(string(&value)?),
             "lang" => o.lang = Some(string(&value)?),
-            "trace" => {
-                o.trace = value.as_bool().ok_or_else(|| DoorError::usage(&path, format!("expected true or false, found {}", js_type(&value))))?
-            }
+            "trace" => o.trace = boolean(&value)?,
+            "messages" => o.messages = Some(boolean(&value)?),
             _ => {
                 let hint = api::option_hint(&name).map(|k| format!(" (did you mean `{k}`?)")).unwrap_or_default();
                 return Err(DoorError::usage(&path, format!("unknown option{hint}; the options are {}", api::OPTION_NAMES.join(", "))));

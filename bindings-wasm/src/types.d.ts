@@ -149,6 +149,8 @@ export interface EvaluateOptions {
   lang?: string;
   /** Add `trace`: every parameter read, every recorded step and program result. */
   trace?: boolean;
+  /** `false` leaves each reason's `message` out (codes, bases and values stay); default true. */
+  messages?: boolean;
 }
 
 export interface PackInfo {
@@ -215,8 +217,8 @@ export interface ProgramResult {
 export interface Reason {
   /** Stable code, e.g. "SUB_INCOME_BELOW_LINE". */
   code: string;
-  /** In the requested language. */
-  message: string;
+  /** In the requested language; absent when evaluated with `messages: false`. */
+  message?: string;
   /** Legal basis. */
   basis: string;
   values: Record<string, RuleValue>;

@@ -142,6 +142,30 @@ describe("the same bytes as the command line", () => {
     });
   }
 
+  test("messages: false leaves out each reason's message, as `jiuzhu evaluate --no-messages`", () => {
+    for (const name of EXAMPLES) {
+      const file = path.join("examples", name);
+      const full = engine.evaluate(example(name), { lang: "en" });
+      const bare = engine.evaluate(example(name), { lang: "en", messages: false });
+      let reasons = 0;
+      for (const p of Object.values(full.programs)) {
+        for (const r of p.reasons) {
+          assert.ok(r.message.length > 0);
+          delete r.message;
+          reasons += 1;
+        }
+      }
+      assert.ok(reasons >= 5, `${name}: ${reasons}`);
+      assert.deepEqual(bare, full);
+      for (const p of Object.values(bare.programs)) {
+        for (const r of p.reasons) assert.deepEqual(Object.keys(r), ["code", "basis", "values"]);
+      }
+      const cliText = cli(["evaluate", file, "--lang", "en", "--no-messages"]);
+      sameText(engine.evaluateJson(exampleText(name), { lang: "en", messages: false }) + "\n", cliText, "evaluateJson(text, {messages: false})");
+      assert.equal(engine.evaluate(example(name), { messages: true }).programs.subsistence.reasons[0].message.length > 0, true);
+    }
+  });
+
   // The ids come back in the assessment: escaped by the JSON writer and converted to
   // UTF-16, whose wasm SIMD paths go 16 bytes a step. Escapes, ASCII, two-, three- and
   // four-byte characters at every offset of such a step, and runs of Chinese of each length.
@@ -298,6 +322,8 @@ describe("errors", () => {
       [{ asOf: 20250301 }, "options.asOf", /expected a string/],
       [{ today: "today" }, "options.today", /not a date/],
       [{ trace: "yes" }, "options.trace", /true or false/],
+      [{ messages: 0 }, "options.messages", /true or false/],
+      [{ Messages: false }, "options.Messages", /did you mean `messages`/],
       [{ lang: 1 }, "options.lang", /expected a string/],
       ["en", "options", /expected an object/],
     ];

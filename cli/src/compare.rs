@@ -75,6 +75,8 @@ pub fn run(args: Args) -> u8 {
         default_as_of: Some(today()),
         lang: None,
         trace: false,
+        // Amounts and statuses only: no reason is written.
+        messages: false,
     };
     let bar = progress_bar(size);
     let mut shown = 0u64;

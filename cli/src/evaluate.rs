@@ -21,6 +21,9 @@ pub struct Args {
     /// Include the audit trace (every parameter read, every program result).
     #[arg(long)]
     pub trace: bool,
+    /// Leave out each reason's message (codes, legal bases and values stay).
+    #[arg(long)]
+    pub no_messages: bool,
     /// json (compact, one line) or text (a summary for a caseworker).
     #[arg(long, value_enum, default_value = "json")]
     pub format: Format,
@@ -47,7 +50,13 @@ pub fn run(args: Args) -> u8 {
             return BAD_INPUT;
         }
     };
-    let opts = Options { as_of: args.as_of, default_as_of: Some(today()), lang: Some(args.lang.clone()), trace: args.trace };
+    let opts = Options {
+        as_of: args.as_of,
+        default_as_of: Some(today()),
+        lang: Some(args.lang.clone()),
+        trace: args.trace,
+        messages: !args.no_messages,
+    };
     if let (Format::Json, false) = (args.format, args.pretty) {
         // Written as rendered: the bytes of `to_json()`, without building the assessment.
         return match engine.evaluate_json(text.as_str(), &opts) {
@@ -88,7 +97,10 @@ pub fn summary(a: &Assessment, lang: &str) -> String {
         let cat = p.category.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
         s += &format!("{id}: {}{cat} {} {}\n", p.status, format_grouped(p.amount.0), p.period);
         for r in &p.reasons {
-            s += &format!("  · {} [{}]\n", r.message, r.code);
+            match &r.message {
+                Some(m) => s += &format!("  · {m} [{}]\n", r.code),
+                None => s += &format!("  · [{}]\n", r.code),
+            }
             if !r.basis.is_empty() {
                 s += &format!("    {}\n", r.basis);
             }

@@ -232,6 +232,38 @@ fn batch_matches_evaluate_line_by_line() {
     }
 }
 
+/// `--no-messages`: each line is the full one less every reason's `message`, the same
+/// as `evaluate --no-messages`, and the summary is unchanged.
+#[test]
+fn batch_without_messages() {
+    let text = synth(60, 5);
+    let full = run(&["batch", "-", "-o", "-", "--threads", "2"], Some(&text));
+    let bare = run(&["batch", "-", "-o", "-", "--threads", "2", "--no-messages"], Some(&text));
+    assert_eq!((full.code, bare.code), (0, 0), "{}{}", full.stderr, bare.stderr);
+    let summary = |s: &str| s.lines().skip(1).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(summary(&full.stderr), summary(&bare.stderr), "the same counts and totals");
+    assert!(bare.stdout.len() < full.stdout.len() * 9 / 10, "{} vs {}", bare.stdout.len(), full.stdout.len());
+    let mut reasons = 0;
+    for ((f, b), line) in full.stdout.lines().zip(bare.stdout.lines()).zip(text.lines()) {
+        let mut expected: Value = serde_json::from_str(f).unwrap();
+        for p in expected["programs"].as_object_mut().unwrap().values_mut() {
+            for r in p["reasons"].as_array_mut().unwrap() {
+                assert!(r.as_object_mut().unwrap().remove("message").is_some());
+                reasons += 1;
+            }
+        }
+        let got: Value = serde_json::from_str(b).unwrap();
+        assert_eq!(got, expected);
+        assert!(!b.contains("\"message\""));
+        let one = run(&["evaluate", "-", "--no-messages"], Some(line));
+        assert_eq!(one.stdout, format!("{b}\n"));
+    }
+    assert!(reasons >= 60, "{reasons}");
+    let summary_text = run(&["evaluate", "-", "--no-messages", "--format", "text", "--lang", "en"], Some(text.lines().next().unwrap()));
+    assert_eq!(summary_text.code, 0, "{}", summary_text.stderr);
+    assert!(summary_text.stdout.contains("  · ["), "{}", summary_text.stdout);
+}
+
 #[test]
 fn batch_usage_errors_exit_2() {
     let dir = scratch("usage");

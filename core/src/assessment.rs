@@ -62,7 +62,10 @@ pub struct ProgramResult {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Reason {
     pub code: String,
-    pub message: String,
+    /// In the asked language; `None` (and no `message` key in the JSON) when the caller
+    /// asked for none ([`crate::Options::messages`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     pub basis: String,
     pub values: Map<String, Value>,
 }
@@ -182,8 +185,10 @@ impl Assessment {
                 }
                 out.extend_from_slice(b"{\"code\":");
                 write_str(out, &r.code);
-                out.extend_from_slice(b",\"message\":");
-                write_str(out, &r.message);
+                if let Some(m) = &r.message {
+                    out.extend_from_slice(b",\"message\":");
+                    write_str(out, m);
+                }
                 out.extend_from_slice(b",\"basis\":");
                 write_str(out, &r.basis);
                 out.extend_from_slice(b",\"values\":");

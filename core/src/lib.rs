@@ -68,8 +68,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-/// How to evaluate: the date, the language of messages, whether to keep a trace.
-#[derive(Debug, Clone, Default)]
+/// How to evaluate: the date, the language of messages, whether to write messages,
+/// whether to keep a trace.
+#[derive(Debug, Clone)]
 pub struct Options {
     /// The assessment date, overriding the household's own `as_of`.
     pub as_of: Option<Date>,
@@ -80,6 +81,17 @@ pub struct Options {
     pub lang: Option<String>,
     /// Record every parameter read and each program's result.
     pub trace: bool,
+    /// Write each reason's `message` (default). `false` leaves the key out and fills no
+    /// template: for callers that read reason codes (a population study, a form that has
+    /// its own texts), the messages are the largest part of the output and of its cost.
+    /// Codes, legal bases and values are written either way.
+    pub messages: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { as_of: None, default_as_of: None, lang: None, trace: false, messages: true }
+    }
 }
 
 struct Program {
@@ -488,7 +500,7 @@ impl Engine {
             }
         }
         let lang = pack.manifest.languages[lang_index].as_str();
-        Ok(render::Decision { engine: self, h, as_of, lang, lang_index, derived, outcomes, totals, trace: session.trace })
+        Ok(render::Decision { engine: self, h, as_of, lang, lang_index, messages: opts.messages, derived, outcomes, totals, trace: session.trace })
     }
 
     /// Runs the programs in order: compiled when `fast` and the program has a compiled

@@ -36,6 +36,8 @@ pub struct Decision<'a, O = Outcomes> {
     /// The language of messages (one of the pack's) and its position among them.
     pub(crate) lang: &'a str,
     pub(crate) lang_index: usize,
+    /// Whether reasons get their `message` ([`crate::Options::messages`]).
+    pub(crate) messages: bool,
     pub(crate) derived: Derived,
     /// In the pack's run order.
     pub(crate) outcomes: O,
@@ -89,8 +91,8 @@ pub enum Text {
 impl<'a> Decision<'a, Vec<Outcome>> {
     /// The same decision, movable to another thread.
     pub(crate) fn shareable(self) -> Decision<'a> {
-        let Decision { engine, h, as_of, lang, lang_index, derived, outcomes, totals, trace } = self;
-        Decision { engine, h, as_of, lang, lang_index, derived, outcomes: Outcomes::new(outcomes), totals, trace }
+        let Decision { engine, h, as_of, lang, lang_index, messages, derived, outcomes, totals, trace } = self;
+        Decision { engine, h, as_of, lang, lang_index, messages, derived, outcomes: Outcomes::new(outcomes), totals, trace }
     }
 }
 
@@ -143,8 +145,11 @@ impl<O: std::ops::Deref<Target = [Outcome]>> Decision<'_, O> {
             .iter()
             .map(|r| {
                 let entry = self.entry(r);
-                let mut message = String::new();
-                self.message_into(&mut message, r, entry);
+                let message = self.messages.then(|| {
+                    let mut message = String::new();
+                    self.message_into(&mut message, r, entry);
+                    message
+                });
                 let values = r.values.iter().map(|(k, v)| (k.as_str().to_string(), v.to_json())).collect();
                 Reason { code: r.code.to_string(), message, basis: basis(r, entry).to_string(), values }
             })
@@ -271,16 +276,18 @@ impl<O: std::ops::Deref<Target = [Outcome]>> Decision<'_, O> {
                 sink.open_map();
                 sink.key("code");
                 sink.text(&r.code, Text::Word);
-                sink.key("message");
-                let prepared = entry.is_some_and(|t| {
-                    write_json_value(sink, |out| {
-                        pack.templates.render_json_into(out, t, self.lang_index, self.lang, |name| fill(r.values.get_interned(name)))
-                    })
-                });
-                if !prepared {
-                    message.clear();
-                    self.message_into(&mut message, r, entry);
-                    sink.text(&message, if entry.is_none_or(Template::is_fixed) { Text::Word } else { Text::Unique });
+                if self.messages {
+                    sink.key("message");
+                    let prepared = entry.is_some_and(|t| {
+                        write_json_value(sink, |out| {
+                            pack.templates.render_json_into(out, t, self.lang_index, self.lang, |name| fill(r.values.get_interned(name)))
+                        })
+                    });
+                    if !prepared {
+                        message.clear();
+                        self.message_into(&mut message, r, entry);
+                        sink.text(&message, if entry.is_none_or(Template::is_fixed) { Text::Word } else { Text::Unique });
+                    }
                 }
                 sink.key("basis");
                 let catalog_basis = entry.filter(|_| r.basis.is_none());

@@ -300,9 +300,11 @@ fn english_messages_and_unknown_language() {
     let zh = e.evaluate_str(&h, &Options::default()).unwrap();
     let (m_en, m_zh) = (&en.programs["subsistence"].reasons[0], &zh.programs["subsistence"].reasons[0]);
     assert_eq!(m_en.code, m_zh.code);
-    assert!(!m_en.message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{}", m_en.message);
-    assert!(!m_zh.message.is_ascii());
-    assert!(!m_zh.basis.is_empty() && !m_en.basis.is_empty());
+    let (m_en, m_zh) = (m_en.message.as_deref().unwrap(), m_zh.message.as_deref().unwrap());
+    assert!(!m_en.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{m_en}");
+    assert!(!m_zh.is_ascii());
+    let (r_en, r_zh) = (&en.programs["subsistence"].reasons[0], &zh.programs["subsistence"].reasons[0]);
+    assert!(!r_zh.basis.is_empty() && !r_en.basis.is_empty());
     let err = e.evaluate_str(&h, &Options { lang: Some("fr".into()), ..Options::default() }).unwrap_err();
     assert!(err.to_string().contains("\"fr\""));
 }
@@ -338,7 +340,7 @@ fn hand_written_json_is_serde_json_byte_for_byte() {
     let date = parse_date("2025-03-01").unwrap();
     let households: Vec<String> = jiuzhu_core::synth::synth(&engine, 300, 5, None, date).unwrap().collect();
     for (i, h) in households.iter().enumerate() {
-        let opts = Options { lang: Some(if i % 2 == 0 { "zh" } else { "en" }.into()), trace: i % 3 == 0, ..Options::default() };
+        let opts = Options { lang: Some(if i % 2 == 0 { "zh" } else { "en" }.into()), trace: i % 3 == 0, messages: i % 4 != 1, ..Options::default() };
         let a = engine.evaluate_str(h, &opts).unwrap();
         assert_eq!(a.to_json(), serde_json::to_string(&a).unwrap());
     }
@@ -351,8 +353,13 @@ fn hand_written_json_is_serde_json_byte_for_byte() {
         p.category = Some(odd.into());
         p.members.insert(odd.into(), json!({"x": [1, -2.5, odd, null, true, {}], odd: 12345678901234567890u64}));
         p.details.insert(odd.into(), json!([[], {"k": false}]));
-        for r in &mut p.reasons {
-            r.message.push_str(odd);
+        for (i, r) in p.reasons.iter_mut().enumerate() {
+            // one without its message (as with `messages: false`), the others longer
+            if i == 1 {
+                r.message = None;
+            } else if let Some(m) = &mut r.message {
+                m.push_str(odd);
+            }
             r.basis = odd.into();
             r.values.insert(odd.into(), json!(odd));
         }
@@ -374,7 +381,7 @@ fn assessment_written_while_rendered_is_the_built_one() {
     let date = parse_date("2025-03-01").unwrap();
     let households: Vec<String> = jiuzhu_core::synth::synth(&engine, 400, 17, None, date).unwrap().collect();
     for (i, h) in households.iter().enumerate() {
-        let opts = Options { lang: Some(if i % 2 == 0 { "zh" } else { "en" }.into()), trace: i % 5 == 0, ..Options::default() };
+        let opts = Options { lang: Some(if i % 2 == 0 { "zh" } else { "en" }.into()), trace: i % 5 == 0, messages: i % 3 != 2, ..Options::default() };
         let built = engine.evaluate_str(h, &opts).unwrap().to_json();
         assert_eq!(engine.evaluate_json(h.as_str(), &opts).unwrap(), built);
         let value: serde_json::Value = serde_json::from_str(h).unwrap();
@@ -396,10 +403,11 @@ fn assessment_written_while_rendered_is_the_built_one() {
     "#;
     let engine = pack_with_script("employment", script).unwrap();
     for h in households.iter().take(50) {
-        for lang in ["zh", "en"] {
-            let opts = Options { lang: Some(lang.into()), ..Options::default() };
+        for (lang, messages) in [("zh", true), ("en", true), ("zh", false)] {
+            let opts = Options { lang: Some(lang.into()), messages, ..Options::default() };
             let built = engine.evaluate_str(h, &opts).unwrap().to_json();
             assert!(built.contains("NOT_IN_THE_CATALOG"), "{built}");
+            assert_eq!(built.contains("\"message\""), messages, "{built}");
             assert_eq!(engine.evaluate_json(h.as_str(), &opts).unwrap(), built);
         }
     }
@@ -408,4 +416,46 @@ fn assessment_written_while_rendered_is_the_built_one() {
     let bad = engine.evaluate_json_into("{\"id\": 5}", &Options::default(), &mut out).unwrap_err();
     assert_eq!(bad.to_string(), engine.evaluate_str("{\"id\": 5}", &Options::default()).unwrap_err().to_string());
     assert_eq!(out, b"kept");
+}
+
+/// `messages: false` leaves out each reason's `message` and nothing else: the same
+/// assessment as with messages, less that one key, in both languages and both writers.
+#[test]
+fn without_messages_only_the_message_is_left_out() {
+    let engine = engine();
+    let date = parse_date("2025-03-01").unwrap();
+    let households: Vec<String> = jiuzhu_core::synth::synth(&engine, 200, 23, None, date).unwrap().collect();
+    let mut reasons = 0;
+    for (i, h) in households.iter().enumerate() {
+        let lang = if i % 2 == 0 { "zh" } else { "en" };
+        let with = Options { lang: Some(lang.into()), trace: i % 7 == 0, ..Options::default() };
+        let without = Options { messages: false, ..with.clone() };
+        let full = engine.evaluate_str(h, &with).unwrap();
+        let bare = engine.evaluate_str(h, &without).unwrap();
+        // the JSON written while rendering is the built one's
+        let written = engine.evaluate_json(h.as_str(), &without).unwrap();
+        assert_eq!(written, bare.to_json());
+        assert!(!written.contains("\"message\""), "{written}");
+        let mut expected = full.clone();
+        for p in expected.programs.values_mut() {
+            for r in &mut p.reasons {
+                assert!(r.message.as_deref().is_some_and(|m| !m.is_empty()));
+                r.message = None;
+                reasons += 1;
+            }
+        }
+        assert_eq!(bare, expected);
+        // each reason keeps code, basis and values (their order is the built one's, above)
+        let v: serde_json::Value = serde_json::from_str(&written).unwrap();
+        for p in v["programs"].as_object().unwrap().values() {
+            for r in p["reasons"].as_array().unwrap() {
+                let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+                assert_eq!(keys, ["basis", "code", "values"]);
+                assert!(!r["basis"].as_str().unwrap().is_empty());
+            }
+        }
+    }
+    assert!(reasons > 500, "{reasons}");
+    // the default writes them
+    assert!(Options::default().messages);
 }

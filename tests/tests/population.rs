@@ -24,6 +24,7 @@ fn opts() -> Options {
         default_as_of: Some(day("2025-03-01")),
         lang: Some("zh".into()),
         trace: false,
+        messages: true,
     }
 }
 

@@ -238,6 +238,7 @@ class Engine:
         as_of: Union[str, _dt.date, None] = None,
         lang: Optional[str] = None,
         trace: bool = False,
+        messages: bool = True,
     ) -> Dict[str, Any]:
         """Assesses one household: a dict or JSON text -> the assessment dict.
 
@@ -251,6 +252,8 @@ class Engine:
         ``as_of`` (``"YYYY-MM-DD"`` or ``datetime.date``) overrides the household's own
         ``as_of``; when neither is given, today's date is used. ``lang``: ``"zh"`` or
         ``"en"`` for the default pack (default: the pack's first language, ``"zh"``).
+        ``messages=False`` leaves each reason's ``message`` out (its ``code``, ``basis``
+        and ``values`` stay): less to make when the caller reads codes only.
 
         In the household, money may be ``str`` (recommended), ``int`` or ``Decimal``; a
         ``float`` anywhere is refused (``ValidationError`` naming its path).
@@ -258,7 +261,7 @@ class Engine:
         Raises ``ValidationError`` (``.errors``: every problem with its JSON path),
         ``ParameterError``, ``RuleError`` or ``UsageError``.
         """
-        return self._core.evaluate(household, _date_text("as_of", as_of), _today(), lang, bool(trace))
+        return self._core.evaluate(household, _date_text("as_of", as_of), _today(), lang, bool(trace), bool(messages))
 
     def evaluate_many(
         self,
@@ -267,6 +270,7 @@ class Engine:
         as_of: Union[str, _dt.date, None] = None,
         lang: Optional[str] = None,
         trace: bool = False,
+        messages: bool = True,
     ) -> List[Dict[str, Any]]:
         """Assesses many households in parallel (in Rust, without holding the GIL).
 
@@ -275,9 +279,11 @@ class Engine:
         "errors": [{"path", "message"}, ...]}``. A bad record never raises.
 
         ``threads``: ``None`` or 0 uses every core, 1 the calling thread only, n a pool
-        of n threads.
+        of n threads. ``messages=False`` leaves each reason's ``message`` out, as in
+        ``evaluate``: for a population read by reason codes, about a tenth less time
+        and memory.
         """
-        return self._core.evaluate_many(households, threads, _date_text("as_of", as_of), _today(), lang, bool(trace))
+        return self._core.evaluate_many(households, threads, _date_text("as_of", as_of), _today(), lang, bool(trace), bool(messages))
 
     def frame_columns(self, categories: Optional[Sequence[str]] = None) -> List[Tuple[str, str]]:
         """The columns of ``evaluate_frame`` as ``[(name, kind)]``, kind ``"text"`` or

@@ -30,11 +30,13 @@ class PackInfo(TypedDict):
     version: str
     digest: str
 
-class Reason(TypedDict):
+class _ReasonFields(TypedDict):
     code: str
-    message: str
     basis: str
     values: Dict[str, Any]  # decimal figures as Decimal
+
+class Reason(_ReasonFields, total=False):
+    message: str  # absent when evaluated with messages=False
 
 class ProgramResult(TypedDict, total=False):
     status: Literal["eligible", "ineligible", "review"]
@@ -107,6 +109,7 @@ class Engine:
         as_of: Optional[DateLike] = None,
         lang: Optional[str] = None,
         trace: bool = False,
+        messages: bool = True,
     ) -> Assessment: ...
     def evaluate_many(
         self,
@@ -115,6 +118,7 @@ class Engine:
         as_of: Optional[DateLike] = None,
         lang: Optional[str] = None,
         trace: bool = False,
+        messages: bool = True,
     ) -> List[Union[Assessment, ErrorRecord]]: ...
     def frame_columns(self, categories: Optional[Sequence[str]] = None) -> List[Tuple[str, Literal["text", "money"]]]: ...
     def evaluate_frame(
