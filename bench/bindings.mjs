@@ -5,6 +5,8 @@
 // core: CPU time of `jiuzhu batch FILE --threads 1 -o /dev/null` (minus an empty run);
 // wasm: wall time of `engine.evaluateJson(line)` in a loop over every line (JSON text in,
 // JSON text out, the same bytes), after the engine is built. Best of ROUNDS (default 7), interleaved.
+// MESSAGES=0 in the environment measures both without reason messages (`--no-messages`,
+// `{messages: false}`).
 // Prints one line: `wasm_us core_us ratio` (µs per household).
 import { readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -22,8 +24,12 @@ const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.length > 0)
 const empty = join(dirname(path), "empty.jsonl");
 writeFileSync(empty, "");
 
+const messages = process.env.MESSAGES !== "0";
+const flags = messages ? [] : ["--no-messages"];
+const options = messages ? undefined : { messages: false };
+
 function coreCpuTimed(file) {
-  const r = spawnSync("/usr/bin/time", ["-f", "CPU %U %S", jz, "batch", file, "--threads", "1", "-o", "/dev/null"], {
+  const r = spawnSync("/usr/bin/time", ["-f", "CPU %U %S", jz, "batch", file, "--threads", "1", "-o", "/dev/null", ...flags], {
     encoding: "utf8",
   });
   const m = /CPU ([0-9.]+) ([0-9.]+)/.exec(r.stderr);
@@ -40,7 +46,7 @@ for (let round = 0; round < rounds; round++) {
   core.push(coreCpuTimed(path));
   const start = process.hrtime.bigint();
   let bytes = 0;
-  for (const l of lines) bytes += engine.evaluateJson(l).length;
+  for (const l of lines) bytes += engine.evaluateJson(l, options).length;
   wasm.push(Number(process.hrtime.bigint() - start) / 1e9);
   if (bytes === 0) throw new Error("no output");
 }

@@ -20,7 +20,8 @@
 #   6. when the bindings are built (scripts/test-python.sh, bindings-wasm/build.sh),
 #      times Python evaluate_many and the wasm package's evaluateJson in a loop against
 #      `jiuzhu batch --threads 1` on the same 10,000 households (bench/bindings.py,
-#      bench/bindings.mjs), and prints a table.
+#      bench/bindings.mjs), with messages and without (MESSAGES=0: `--no-messages`,
+#      `messages=False`), and prints a table.
 #
 # The machine matters: the script prints nproc, the CPU model and the load average
 # before and after. Numbers from a loaded machine are lower bounds on throughput.
@@ -68,11 +69,11 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 SIZES=(10000 100000)
 [ "$FULL" = 1 ] && SIZES+=(1000000)
 
-# timed BIN N T OUTPUT LOG: runs `BIN batch` on synth-N with T threads under
+# timed BIN N T OUTPUT LOG [FLAG...]: runs `BIN batch` on synth-N with T threads under
 # /usr/bin/time -v; sets SECS (wall), RSS_MB, RATE (households/s), US (wall×threads per
 # household).
 timed() {
-  /usr/bin/time -v "$1" batch "$OUT/synth-$2.jsonl" -o "$4" --threads "$3" 2>"$5" >/dev/null
+  /usr/bin/time -v "$1" batch "$OUT/synth-$2.jsonl" -o "$4" --threads "$3" "${@:6}" 2>"$5" >/dev/null
   local wall
   wall=$(grep 'Elapsed (wall clock)' "$5" | awk '{print $NF}')
   SECS=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
@@ -130,6 +131,16 @@ for build in release $([ "$PGO" = 1 ] && echo pgo); do
   echo "   ${ROWS[-1]}"
 done
 
+# Without reason messages (`--no-messages`), to a file: what a study that reads reason
+# codes gets (≈ a quarter less to write).
+n=100000 t=2
+echo "== batch $n households, $t threads, release, --no-messages, to a file"
+timed "$JZ" "$n" "$t" "$OUT/assessments-bare.jsonl" "$OUT/time-$n-$t-release-bare.txt" --no-messages
+ROWS+=("$(printf '| batch (release) --no-messages | %9d | %d | %8.2f s | %8s /s | %6.1f µs | %6d MB | %s |' \
+  "$n" "$t" "$SECS" "$RATE" "$US" "$RSS_MB" "$(du -m "$OUT/assessments-bare.jsonl" | cut -f1) MB out")")
+echo "   ${ROWS[-1]}"
+rm -f "$OUT/assessments-bare.jsonl"
+
 echo "== evaluate examples/household.json (one process per run: load pack, evaluate, print)"
 if command -v hyperfine >/dev/null; then
   hyperfine -N --warmup 3 --runs 20 --export-json "$OUT/evaluate.json" "$JZ evaluate examples/household.json"
@@ -154,12 +165,16 @@ BINDINGS=()
 if [ -x bindings-python/.venv/bin/python ] && bindings-python/.venv/bin/python -c "import jiuzhu" 2>/dev/null; then
   r=$(bindings-python/.venv/bin/python bench/bindings.py "$OUT/synth-10000.jsonl" "$JZ")
   BINDINGS+=("python evaluate_many: $(echo "$r" | awk '{printf "%s µs vs core %s µs per household = %sx (with the collection it leaves: %s µs)", $1, $2, $3, $4}')")
+  r=$(MESSAGES=0 bindings-python/.venv/bin/python bench/bindings.py "$OUT/synth-10000.jsonl" "$JZ")
+  BINDINGS+=("python evaluate_many(messages=False): $(echo "$r" | awk '{printf "%s µs vs core --no-messages %s µs per household = %sx", $1, $2, $3}')")
 else
   BINDINGS+=("python: not measured (run scripts/test-python.sh first to build and install the package)")
 fi
 if [ -f bindings-wasm/pkg-node/jiuzhu.js ] && command -v node >/dev/null; then
   r=$(node bench/bindings.mjs "$OUT/synth-10000.jsonl" "$JZ")
   BINDINGS+=("wasm (Node) evaluateJson loop: $(echo "$r" | awk '{printf "%s µs vs core %s µs per household = %sx", $1, $2, $3}')")
+  r=$(MESSAGES=0 node bench/bindings.mjs "$OUT/synth-10000.jsonl" "$JZ")
+  BINDINGS+=("wasm (Node) evaluateJson(line, {messages: false}) loop: $(echo "$r" | awk '{printf "%s µs vs core --no-messages %s µs per household = %sx", $1, $2, $3}')")
 else
   BINDINGS+=("wasm: not measured (run bash bindings-wasm/build.sh first)")
 fi

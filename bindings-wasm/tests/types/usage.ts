@@ -31,6 +31,10 @@ export async function demo(): Promise<string> {
   const first: TraceEntry | undefined = a.trace?.[0];
   if (first?.kind === "parameter") console.log(first.name, first.region);
   const fromText: Assessment = engine.evaluate(JSON.stringify(household));
+  const bare: Assessment = engine.evaluate(household, { messages: false });
+  const message: string | undefined = bare.programs["subsistence"]?.reasons[0]?.message;
+  const code: string | undefined = bare.programs["subsistence"]?.reasons[0]?.code;
+  console.log(message ?? code);
   const json: string = engine.evaluateJson(household);
   const custom: Engine = Engine.fromPack({ "pack.toml": "name = 'x'" });
   const reform: Engine = engine.withParameters({ "subsistence.standard": "1500" });
