@@ -85,6 +85,8 @@ pub fn memory() -> JsValue {
 pub struct WasmEngine {
     inner: jiuzhu_core::Engine,
     io: Buffers,
+    /// The options last read by `__parseOptions`, for `__evaluateBufferParsed`.
+    parsed: EvalOptions,
 }
 
 /// The buffers of the text path (js/fast.js): the household's UTF-8 text, written by
@@ -116,7 +118,7 @@ impl Buffers {
 
 impl From<jiuzhu_core::Engine> for WasmEngine {
     fn from(inner: jiuzhu_core::Engine) -> Self {
-        WasmEngine { inner, io: Buffers::default() }
+        WasmEngine { inner, io: Buffers::default(), parsed: EvalOptions::default() }
     }
 }
 
@@ -178,7 +180,27 @@ impl WasmEngine {
     /// `__outputBuffer()`). Errors are thrown as by `evaluateJson`.
     #[wasm_bindgen(js_name = __evaluateBuffer, skip_typescript)]
     pub fn evaluate_buffer(&mut self, len: usize, options: Option<EvaluateOptionsJs>) -> Result<usize, JsValue> {
-        let result = self.evaluate_buffer_inner(len, options.as_ref().map(AsRef::as_ref));
+        let result = read_options(options.as_ref().map(AsRef::as_ref)).map_err(to_js).and_then(|opts| self.evaluate_buffer_with(len, &opts));
+        self.io.trim();
+        result
+    }
+
+    /// Reads an options object for `__evaluateBufferParsed` (and throws as `evaluate`
+    /// does on a bad one, keeping the options read before). Reading one from wasm crosses
+    /// into JavaScript for each key and each text (≈ 1 µs a key): js/fast.js reads an
+    /// object again only when it is another object or its values changed.
+    #[wasm_bindgen(js_name = __parseOptions, skip_typescript)]
+    pub fn parse_options(&mut self, options: Option<EvaluateOptionsJs>) -> Result<(), JsValue> {
+        self.parsed = read_options(options.as_ref().map(AsRef::as_ref)).map_err(to_js)?;
+        Ok(())
+    }
+
+    /// `__evaluateBuffer` with the options of the last `__parseOptions`.
+    #[wasm_bindgen(js_name = __evaluateBufferParsed, skip_typescript)]
+    pub fn evaluate_buffer_parsed(&mut self, len: usize) -> Result<usize, JsValue> {
+        let opts = std::mem::take(&mut self.parsed);
+        let result = self.evaluate_buffer_with(len, &opts);
+        self.parsed = opts;
         self.io.trim();
         result
     }
@@ -221,8 +243,7 @@ impl WasmEngine {
 }
 
 impl WasmEngine {
-    fn evaluate_buffer_inner(&mut self, len: usize, options: Option<&JsValue>) -> Result<usize, JsValue> {
-        let opts = read_options(options).map_err(to_js)?;
+    fn evaluate_buffer_with(&mut self, len: usize, opts: &EvalOptions) -> Result<usize, JsValue> {
         let io = &mut self.io;
         if len > io.input.capacity() {
             return Err(to_js(DoorError::usage("", "the household text is longer than its buffer")));
@@ -234,7 +255,7 @@ impl WasmEngine {
         let text = text::from_utf8(&io.input)
             .map_err(|_| to_js(DoorError::validation(vec![FieldError { path: String::new(), message: "the household text is not UTF-8".into() }])))?;
         io.json.clear();
-        api::evaluate_into(&self.inner, text, &opts, &mut io.json).map_err(to_js)?;
+        api::evaluate_into(&self.inner, text, opts, &mut io.json).map_err(to_js)?;
         Ok(text::utf8_to_utf16(&io.json, &mut io.utf16))
     }
 

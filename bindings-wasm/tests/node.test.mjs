@@ -166,6 +166,39 @@ describe("the same bytes as the command line", () => {
     }
   });
 
+  test("an options object changed between calls is read again", () => {
+    const text = exampleText("household.json");
+    const file = path.join("examples", "household.json");
+    const zh = cli(["evaluate", file]);
+    const en = cli(["evaluate", file, "--lang", "en"]);
+    const enBare = cli(["evaluate", file, "--lang", "en", "--no-messages"]);
+    const traced = cli(["evaluate", file, "--lang", "en", "--trace"]);
+    const o = { lang: "en" };
+    sameText(engine.evaluateJson(text, o) + "\n", en, "lang en");
+    sameText(engine.evaluateJson(text, o) + "\n", en, "lang en, the same object again");
+    o.lang = "zh";
+    sameText(engine.evaluateJson(text, o) + "\n", zh, "lang changed in place");
+    o.lang = "en";
+    o.messages = false;
+    sameText(engine.evaluateJson(text, o) + "\n", enBare, "a key added");
+    delete o.messages;
+    o.trace = "yes";
+    const e = throwsJiuzhu(() => engine.evaluateJson(text, o), "usage");
+    assert.equal(e.errors[0].path, "options.trace");
+    throwsJiuzhu(() => engine.evaluateJson(text, o), "usage"); // still refused, not remembered
+    o.trace = true;
+    sameText(engine.evaluateJson(text, o) + "\n", traced, "a bad value made good");
+    // a second engine keeps its own; the first is not disturbed by it
+    const other = new Engine();
+    const p = { lang: "zh" };
+    sameText(other.evaluateJson(text, p) + "\n", zh, "other engine");
+    sameText(engine.evaluateJson(text, o) + "\n", traced, "first engine, its own options");
+    sameText(engine.evaluateJson(text, { ...o }) + "\n", traced, "an equal new object");
+    sameText(engine.evaluateJson(text) + "\n", zh, "no options");
+    sameText(JSON.stringify(engine.evaluate(text, { lang: "en", messages: false })) + "\n", enBare, "evaluate(text)");
+    other.free();
+  });
+
   // The ids come back in the assessment: escaped by the JSON writer and converted to
   // UTF-16, whose wasm SIMD paths go 16 bytes a step. Escapes, ASCII, two-, three- and
   // four-byte characters at every offset of such a step, and runs of Chinese of each length.
