@@ -462,6 +462,7 @@ impl Core {
         default_as_of: Option<&str>,
     ) -> PyResult<Bound<'py, PyList>> {
         shield(py, || {
+            // flat columns: no reason's message is read, so none is filled
             let opts = self.options(py, as_of, default_as_of, None, false, false)?;
             let threads = threads_arg(py, threads)?;
             let items = items(py, households)?;
@@ -522,7 +523,8 @@ impl Core {
         default_as_of: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         shield(py, || {
-            let opts = self.options(py, as_of, default_as_of, None, false, false)?;
+            // (the comparison itself fills no message)
+            let opts = self.options(py, as_of, default_as_of, None, false, true)?;
             let items = items(py, households)?;
             let c = detached(py, || jiuzhu_core::compare::compare(&self.engine, &reform.engine, items.iter(), &opts))?;
             Ok(Out::new(py)?.comparison(&c)?.into_any())

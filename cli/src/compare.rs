@@ -73,10 +73,7 @@ pub fn run(args: Args) -> u8 {
     let opts = Options {
         as_of: args.as_of,
         default_as_of: Some(today()),
-        lang: None,
-        trace: false,
-        // Amounts and statuses only: no reason is written.
-        messages: false,
+        ..Options::default()
     };
     let bar = progress_bar(size);
     let mut shown = 0u64;

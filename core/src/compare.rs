@@ -244,6 +244,11 @@ pub fn evaluate_pair(
     batch::guarded(|| Ok((baseline.evaluate_read(&h, opts)?, reform.evaluate_household(&h, opts)?)))
 }
 
+/// A comparison reads statuses and amounts only: no reason's message is filled.
+fn without_messages(opts: &Options) -> Options {
+    Options { messages: false, ..opts.clone() }
+}
+
 /// Compares the households of any iterator (JSON texts or values), evaluating chunks of
 /// them in parallel on every core; memory holds one chunk, the aggregates and the top
 /// changes.
@@ -252,6 +257,7 @@ where
     I: IntoIterator,
     I::Item: HouseholdInput + Sync,
 {
+    let opts = &without_messages(opts);
     let workers = Workers::new(None);
     let mut acc = Accumulator::new(baseline, reform);
     let mut it = households.into_iter();
@@ -278,6 +284,7 @@ pub fn compare_lines<R: BufRead>(
     threads: Option<usize>,
     mut progress: impl FnMut(&Progress),
 ) -> io::Result<Comparison> {
+    let opts = &without_messages(opts);
     let workers = Workers::new(threads);
     let mut lines = LineReader::new(reader);
     let mut acc = Accumulator::new(baseline, reform);
