@@ -147,3 +147,30 @@ def test_messages_false_leaves_out_only_the_message(engine, cli, population, tmp
     path.write_text(population[3], encoding="utf-8")
     out = subprocess.run([cli, "evaluate", path, "--no-messages"], check=True, capture_output=True, text=True).stdout
     assert plain(one) == json.loads(out)
+
+
+def test_decimals_are_exact_in_any_decimal_context(engine, population):
+    """Money comes back as the CLI writes it (every ``Decimal`` with its own digits and
+    exponent) whatever decimal context the caller has set, and the caller's context is
+    left as it was: no flag raised, no trap sprung."""
+    import decimal
+
+    expected = [plain(r) for r in engine.evaluate_many(population[:60], threads=1)]
+    # the conformance tests hold the default context to the CLI's text byte for byte
+    contexts = [
+        decimal.BasicContext.copy(),  # 9 digits, traps on Inexact and Rounded…
+        decimal.Context(prec=19, traps=[decimal.Inexact, decimal.Rounded, decimal.Subnormal]),
+        decimal.Context(prec=40, Emax=30, Emin=-30, clamp=1),
+        decimal.Context(prec=2, rounding=decimal.ROUND_DOWN),
+    ]
+    for ctx in contexts:
+        ctx.clear_flags()
+        with decimal.localcontext(ctx) as inside:
+            results = engine.evaluate_many(population[:60], threads=1)
+            one = engine.evaluate(population[0])
+            flags = [name for name, raised in inside.flags.items() if raised]
+        assert flags == [], (ctx, flags)
+        assert [plain(r) for r in results] == expected, ctx
+        assert plain(one) == expected[0]
+        amounts = [r["programs"]["subsistence"]["amount"] for r in results]
+        assert all(a.as_tuple().exponent == -2 for a in amounts)
