@@ -225,6 +225,31 @@ impl Core {
 /// Households evaluated together by `evaluate_many` before they become Python objects.
 const MANY_SLICE: usize = 128;
 
+/// The workers that decide the next slice of `evaluate_many` while the calling thread
+/// renders this one, built once per call: all the threads asked for but the renderer's
+/// (`None` for one thread: then slices are decided and rendered in turn, on the calling
+/// thread alone, as `threads=1` promises).
+///
+/// Why: rendering into Python objects needs the GIL, so only one thread can do it, and it
+/// is about as long as deciding. In turn, on two cores, half of each slice's time had one
+/// core idle; overlapped, the call takes about the longer of the two.
+fn pipeline(threads: Option<usize>) -> Option<batch::Workers> {
+    let total = match threads {
+        Some(n) if n > 0 => n,
+        _ => batch::Workers::new(None).threads(),
+    };
+    (total >= 2).then(|| batch::Workers::new(Some(total - 1)))
+}
+
+/// The error record of `evaluate_many`: `{index, id, errors}`.
+fn error_record<'py>(py: Python<'py>, index: usize, id: Option<String>, e: &Error) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("index", index)?;
+    d.set_item("id", id)?;
+    d.set_item("errors", output::untracked(field_errors(py, &e.field_errors())?))?;
+    Ok(output::untracked(d))
+}
+
 /// Turns Python's cyclic garbage collector off while it lives (if it was on).
 struct GcPause<'py> {
     gc: Option<Bound<'py, PyAny>>,
@@ -397,35 +422,62 @@ impl Core {
             // 0.17 µs a household in all (3.13: one); with it, none.
             let _gc = GcPause::new(py)?;
             let list = PyList::empty(py);
-            // A slice at a time (the GIL released while it is evaluated), so that the
-            // assessments in memory at once stay few and their memory is reused. The
-            // households are read a slice at a time too: their texts, copied for the
-            // core, then reuse the memory of the slice before (all of them read first
-            // took fresh memory, ~1.5 KB a household, paid for in page faults).
-            let mut items = Vec::with_capacity(MANY_SLICE);
-            for c in 0.. {
-                items.clear();
+            // A slice at a time, so that the assessments in memory at once stay few and
+            // their memory is reused. The households are read a slice at a time too:
+            // their texts, copied for the core, then reuse the memory of the slice before
+            // (all of them read first took fresh memory, ~1.5 KB a household, paid for in
+            // page faults).
+            let mut read = |into: &mut Vec<Item>| -> PyResult<()> {
+                into.clear();
                 for h in households.by_ref().take(MANY_SLICE) {
-                    items.push(item(&mut conv, &h?)?);
+                    into.push(item(&mut conv, &h?)?);
                 }
-                if items.is_empty() {
+                Ok(())
+            };
+            // Decided without the GIL, rendered into dicts with it. With two threads or
+            // more, the next slice is decided while this one becomes Python objects
+            // (which only the thread holding the GIL can make): one thread renders, the
+            // others decide ([`pipeline`]; built at the second slice: a call of one slice
+            // needs none).
+            let mut deciders = None;
+            let mut items = Vec::with_capacity(MANY_SLICE);
+            let mut next = Vec::with_capacity(MANY_SLICE);
+            read(&mut items)?;
+            let mut decided = detached(py, || self.engine.decide_many(&items, &opts, threads))?;
+            for c in 0.. {
+                read(&mut next)?;
+                let mut render = |decided: &[jiuzhu_core::Result<jiuzhu_core::render::Decision<'_>>]| -> PyResult<()> {
+                    for (j, (r, item)) in decided.iter().zip(&items).enumerate() {
+                        list.append(match r {
+                            Ok(d) => PySink::assessment(&mut out, d)?,
+                            Err(e) => error_record(py, c * MANY_SLICE + j, item.id(), e)?.into_any(),
+                        })?;
+                    }
+                    Ok(())
+                };
+                if next.is_empty() {
+                    render(&decided)?;
                     break;
                 }
-                let slice = &items[..];
-                // Decided without the GIL; rendered straight into dicts with it.
-                let results = detached(py, || self.engine.decide_many(slice, &opts, threads))?;
-                for (j, (r, item)) in results.iter().zip(slice).enumerate() {
-                    match r {
-                        Ok(d) => list.append(PySink::assessment(&mut out, d)?)?,
-                        Err(e) => {
-                            let d = PyDict::new(py);
-                            d.set_item("index", c * MANY_SLICE + j)?;
-                            d.set_item("id", item.id())?;
-                            d.set_item("errors", output::untracked(field_errors(py, &e.field_errors())?))?;
-                            list.append(output::untracked(d))?;
+                decided = match deciders.get_or_insert_with(|| pipeline(threads)) {
+                    Some(workers) => std::thread::scope(|s| {
+                        let deciding = s.spawn(|| catch_unwind(AssertUnwindSafe(|| self.engine.decide_with(workers, &next, &opts))));
+                        let rendered = render(&decided);
+                        // waits (without the GIL) for the decider even when rendering
+                        // failed: the scope would wait for it anyway
+                        let joined = py.detach(|| deciding.join());
+                        rendered?;
+                        match joined {
+                            Ok(Ok(d)) => Ok(d),
+                            Ok(Err(payload)) | Err(payload) => Err(raise(py, "JiuzhuError", panic_message(payload), &[])),
                         }
+                    })?,
+                    None => {
+                        render(&decided)?;
+                        detached(py, || self.engine.decide_many(&next, &opts, threads))?
                     }
-                }
+                };
+                std::mem::swap(&mut items, &mut next);
             }
             Ok(list)
         })

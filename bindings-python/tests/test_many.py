@@ -9,6 +9,7 @@ import time
 from decimal import Decimal
 
 import jiuzhu
+import pytest
 from conftest import example, plain
 
 
@@ -62,6 +63,38 @@ def test_threads_do_not_change_results(engine, population):
     one = engine.evaluate_many(population[:50], threads=1)
     assert engine.evaluate_many(population[:50], threads=3) == one
     assert engine.evaluate_many(population[:50]) == one
+
+
+def test_many_slices_give_the_same_results_on_any_number_of_threads(engine, population):
+    """Past the first 128 households, the next ones are decided while these become Python
+    objects (with two threads or more): the results, their order and the index of each
+    error record are those of one thread, slice after slice."""
+    households = population * 2 + population[:5]  # 405: four slices, the last short
+    bad = {0: "{not json", 127: "{}", 128: "[1]", 300: {"id": "X-300"}, 404: "\ud800"}
+    for i, h in bad.items():
+        households[i] = h
+    one = engine.evaluate_many(households, threads=1)
+    assert len(one) == 405
+    assert sorted(r["index"] for r in one if "errors" in r) == sorted(bad)
+    assert next(r for r in one if r.get("index") == 300)["id"] == "X-300"
+    assert one[129]["household_id"] == json.loads(households[129])["id"]
+    for threads in (2, 3, 0, None):
+        assert engine.evaluate_many(households, threads=threads) == one, threads
+    # a generator is read a slice at a time all the same
+    assert engine.evaluate_many((h for h in households), threads=2) == one
+
+
+def test_an_exception_of_a_later_slice_reaches_the_caller(engine, population):
+    """A generator that fails after the first slice: its exception comes out of the
+    call (no result list), on one thread as on several."""
+
+    def households():
+        yield from population  # 200: the first slice, and part of the second
+        raise RuntimeError("the source failed")
+
+    for threads in (1, 2, None):
+        with pytest.raises(RuntimeError, match="the source failed"):
+            engine.evaluate_many(households(), threads=threads)
 
 
 def test_any_iterable_and_empty(engine, population):

@@ -215,7 +215,16 @@ impl Engine {
     where
         T: HouseholdInput + Sync,
     {
-        Workers::new(threads).map(items, |item| guarded(|| self.decide_input(item, opts)))
+        self.decide_with(&Workers::new(threads), items, opts)
+    }
+
+    /// [`Engine::decide_many`] on workers the caller keeps (a pool built once for many
+    /// calls, rather than one per call).
+    pub fn decide_with<T>(&self, workers: &Workers, items: &[T], opts: &Options) -> Vec<Result<crate::render::Decision<'_>>>
+    where
+        T: HouseholdInput + Sync,
+    {
+        workers.map(items, |item| guarded(|| self.decide_input(item, opts)))
     }
 }
 
