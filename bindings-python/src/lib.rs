@@ -24,6 +24,7 @@ use pyo3::types::{PyBytes, PyDict, PyIterator, PyList, PyString, PyTuple};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::AtomicUsize;
 
 // ---------------------------------------------------------------------------------------
 // Errors
@@ -225,20 +226,52 @@ impl Core {
 /// Households evaluated together by `evaluate_many` before they become Python objects.
 const MANY_SLICE: usize = 128;
 
-/// The workers that decide the next slice of `evaluate_many` while the calling thread
-/// renders this one, built once per call: all the threads asked for but the renderer's
-/// (`None` for one thread: then slices are decided and rendered in turn, on the calling
-/// thread alone, as `threads=1` promises).
+/// How many threads of `evaluate_many` start deciding the next slice while the calling
+/// thread renders this one: all the threads asked for but the caller's, which joins them
+/// once it has rendered (`None` for one thread: then slices are decided and rendered in
+/// turn, on the calling thread alone, as `threads=1` promises).
 ///
 /// Why: rendering into Python objects needs the GIL, so only one thread can do it, and it
-/// is about as long as deciding. In turn, on two cores, half of each slice's time had one
-/// core idle; overlapped, the call takes about the longer of the two.
-fn pipeline(threads: Option<usize>) -> Option<batch::Workers> {
+/// takes about as long as deciding. In turn, on two cores, one core sat idle for half of
+/// each slice (the default call took as long as `threads=1`); overlapped, with the work
+/// of deciding shared out a household at a time (`Engine::decide_from`), neither waits
+/// for long.
+fn pipeline(threads: Option<usize>) -> Option<usize> {
     let total = match threads {
         Some(n) if n > 0 => n,
         _ => batch::Workers::new(None).threads(),
     };
-    (total >= 2).then(|| batch::Workers::new(Some(total - 1)))
+    (total >= 2).then_some(total - 1)
+}
+
+/// `items` decided by `helpers` threads started now and, once `first` has returned (it
+/// runs on the calling thread, with the GIL), by the calling thread too, without the GIL:
+/// each takes the next household until none is left ([`Engine::decide_from`]). In the
+/// order of `items`. If `first` fails, its error, once the helpers are done.
+fn decide_meanwhile<'e>(
+    py: Python<'_>,
+    engine: &'e Engine,
+    items: &[Item],
+    opts: &Options,
+    helpers: usize,
+    first: impl FnOnce() -> PyResult<()>,
+) -> PyResult<Vec<jiuzhu_core::Result<jiuzhu_core::render::Decision<'e>>>> {
+    let cursor = AtomicUsize::new(0);
+    let take = || catch_unwind(AssertUnwindSafe(|| engine.decide_from(items, opts, &cursor)));
+    let parts = std::thread::scope(|s| {
+        let helping: Vec<_> = (0..helpers).map(|_| s.spawn(take)).collect();
+        first()?;
+        let mut parts = vec![py.detach(take)];
+        parts.extend(py.detach(|| helping.into_iter().map(|h| h.join().unwrap_or_else(Err)).collect::<Vec<_>>()));
+        Ok::<_, PyErr>(parts)
+    })?;
+    let mut slots: Vec<Option<_>> = (0..items.len()).map(|_| None).collect();
+    for part in parts {
+        for (i, d) in part.map_err(|payload| raise(py, "JiuzhuError", panic_message(payload), &[]))? {
+            slots[i] = Some(d);
+        }
+    }
+    slots.into_iter().map(|d| d.ok_or_else(|| raise(py, "JiuzhuError", "a household was left undecided".into(), &[]))).collect()
 }
 
 /// The error record of `evaluate_many`: `{index, id, errors}`.
@@ -437,9 +470,8 @@ impl Core {
             // Decided without the GIL, rendered into dicts with it. With two threads or
             // more, the next slice is decided while this one becomes Python objects
             // (which only the thread holding the GIL can make): one thread renders, the
-            // others decide ([`pipeline`]; built at the second slice: a call of one slice
-            // needs none).
-            let mut deciders = None;
+            // others decide, and it joins them when done ([`pipeline`]).
+            let helpers = pipeline(threads);
             let mut items = Vec::with_capacity(MANY_SLICE);
             let mut next = Vec::with_capacity(MANY_SLICE);
             read(&mut items)?;
@@ -459,19 +491,8 @@ impl Core {
                     render(&decided)?;
                     break;
                 }
-                decided = match deciders.get_or_insert_with(|| pipeline(threads)) {
-                    Some(workers) => std::thread::scope(|s| {
-                        let deciding = s.spawn(|| catch_unwind(AssertUnwindSafe(|| self.engine.decide_with(workers, &next, &opts))));
-                        let rendered = render(&decided);
-                        // waits (without the GIL) for the decider even when rendering
-                        // failed: the scope would wait for it anyway
-                        let joined = py.detach(|| deciding.join());
-                        rendered?;
-                        match joined {
-                            Ok(Ok(d)) => Ok(d),
-                            Ok(Err(payload)) | Err(payload) => Err(raise(py, "JiuzhuError", panic_message(payload), &[])),
-                        }
-                    })?,
+                decided = match helpers {
+                    Some(helpers) => decide_meanwhile(py, &self.engine, &next, &opts, helpers, || render(&decided))?,
                     None => {
                         render(&decided)?;
                         detached(py, || self.engine.decide_many(&next, &opts, threads))?

@@ -215,16 +215,25 @@ impl Engine {
     where
         T: HouseholdInput + Sync,
     {
-        self.decide_with(&Workers::new(threads), items, opts)
+        Workers::new(threads).map(items, |item| guarded(|| self.decide_input(item, opts)))
     }
 
-    /// [`Engine::decide_many`] on workers the caller keeps (a pool built once for many
-    /// calls, rather than one per call).
-    pub fn decide_with<T>(&self, workers: &Workers, items: &[T], opts: &Options) -> Vec<Result<crate::render::Decision<'_>>>
+    /// The households of `items` no other caller has taken, each decided as
+    /// [`Engine::decide_many`] does: the caller takes the next position from `cursor`
+    /// until none is left, and gets its decisions with their positions. Threads sharing
+    /// one cursor share the work whatever else each of them has to do first (the
+    /// Python binding's calling thread joins in once it has made the slice before into
+    /// Python objects).
+    pub fn decide_from<T>(&self, items: &[T], opts: &Options, cursor: &std::sync::atomic::AtomicUsize) -> Vec<(usize, Result<crate::render::Decision<'_>>)>
     where
         T: HouseholdInput + Sync,
     {
-        workers.map(items, |item| guarded(|| self.decide_input(item, opts)))
+        let mut out = Vec::new();
+        loop {
+            let i = cursor.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(item) = items.get(i) else { return out };
+            out.push((i, guarded(|| self.decide_input(item, opts))));
+        }
     }
 }
 

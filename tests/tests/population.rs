@@ -816,3 +816,41 @@ fn the_population_mix_is_realistic() {
         assert!(codes.contains(code), "{code} occurs");
     }
 }
+
+/// `decide_from`: threads sharing one cursor decide every household exactly once, and
+/// each decision is the one `decide_many` gives at that position (errors included).
+#[test]
+fn threads_sharing_a_cursor_decide_each_household_once() {
+    use std::sync::atomic::AtomicUsize;
+    let engine = engine();
+    let opts = opts();
+    let mut lines = population(&engine, 150, 11);
+    lines[3] = "{not json".into();
+    lines[77] = r#"{"id": "X", "region": "990000"}"#.into();
+    let render = |d: &jiuzhu_core::Result<jiuzhu_core::render::Decision<'_>>| match d {
+        Ok(d) => {
+            let mut out = Vec::new();
+            d.write_json(&mut out);
+            String::from_utf8(out).expect("UTF-8")
+        }
+        Err(e) => format!("error: {e}"),
+    };
+    let want: Vec<String> = engine.decide_many(&lines, &opts, Some(1)).iter().map(render).collect();
+    let cursor = AtomicUsize::new(0);
+    let parts: Vec<Vec<(usize, String)>> = std::thread::scope(|s| {
+        let take = || engine.decide_from(&lines, &opts, &cursor).iter().map(|(i, d)| (*i, render(d))).collect::<Vec<_>>();
+        let others: Vec<_> = (0..3).map(|_| s.spawn(take)).collect();
+        let mut parts = vec![take()];
+        parts.extend(others.into_iter().map(|h| h.join().expect("no panic")));
+        parts
+    });
+    let mut got: Vec<Option<String>> = vec![None; lines.len()];
+    for (i, text) in parts.into_iter().flatten() {
+        assert!(got[i].replace(text).is_none(), "household {i} decided twice");
+    }
+    let got: Vec<String> = got.into_iter().map(|t| t.expect("every household decided")).collect();
+    assert_eq!(got, want);
+    assert!(want[3].starts_with("error") && want[77].starts_with("error"));
+    // the cursor is spent: a late caller finds nothing left
+    assert!(engine.decide_from(&lines, &opts, &cursor).is_empty());
+}
