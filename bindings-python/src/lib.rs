@@ -15,7 +15,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use input::Converter;
 use jiuzhu_core::batch::{self, HouseholdInput};
-use jiuzhu_core::{Assessment, Engine, Error, FieldError, Options, PackFiles};
+use jiuzhu_core::render::Decision;
+use jiuzhu_core::{Engine, Error, FieldError, Options, PackFiles};
 use output::{Out, PySink};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -216,10 +217,59 @@ impl Core {
         Ok(Options { as_of: date_arg(py, "as_of", as_of)?, default_as_of: date_arg(py, "default_as_of", default_as_of)?, lang, trace, messages })
     }
 
-    /// Every household, in parallel, without the GIL (a panic of one household is an
-    /// error of that household: the core's `evaluate_many` guards each).
-    fn evaluate_items(&self, py: Python<'_>, items: &[Item], opts: &Options, threads: Option<usize>) -> PyResult<Vec<jiuzhu_core::Result<Assessment>>> {
-        detached(py, || self.engine.evaluate_many(items, opts, threads))
+    /// Every household of `households` (any iterable), decided and handed in order to
+    /// `each` (with the GIL): its position, its input, its decision or error.
+    ///
+    /// A slice at a time, so that the decisions in memory at once stay few and their
+    /// memory is reused; the households are read a slice at a time too (their texts,
+    /// copied for the core, then reuse the memory of the slice before: all of them read
+    /// first took fresh memory, ~1.5 KB a household, paid for in page faults). Decided
+    /// without the GIL. With two threads or more, the next slice is decided while `each`
+    /// takes this one (which only the thread holding the GIL can do): one thread hands
+    /// on, the others decide, and it joins them when done ([`pipeline`]).
+    fn each_decided<'py>(
+        &self,
+        py: Python<'py>,
+        households: &Bound<'py, PyAny>,
+        opts: &Options,
+        threads: Option<usize>,
+        mut each: impl FnMut(usize, &Item, &jiuzhu_core::Result<Decision<'_>>) -> PyResult<()>,
+    ) -> PyResult<()> {
+        let mut households = households_iter(households)?;
+        let mut conv = Converter::new(py)?;
+        let mut read = |into: &mut Vec<Item>| -> PyResult<()> {
+            into.clear();
+            for h in households.by_ref().take(MANY_SLICE) {
+                into.push(item(&mut conv, &h?)?);
+            }
+            Ok(())
+        };
+        let helpers = pipeline(threads);
+        let mut items = Vec::with_capacity(MANY_SLICE);
+        let mut next = Vec::with_capacity(MANY_SLICE);
+        read(&mut items)?;
+        let mut decided = detached(py, || self.engine.decide_many(&items, opts, threads))?;
+        for c in 0.. {
+            read(&mut next)?;
+            let mut hand_on = |decided: &[jiuzhu_core::Result<Decision<'_>>]| -> PyResult<()> {
+                for (j, (d, item)) in decided.iter().zip(&items).enumerate() {
+                    each(c * MANY_SLICE + j, item, d)?;
+                }
+                Ok(())
+            };
+            if next.is_empty() {
+                return hand_on(&decided);
+            }
+            decided = match helpers {
+                Some(helpers) => decide_meanwhile(py, &self.engine, &next, opts, helpers, || hand_on(&decided))?,
+                None => {
+                    hand_on(&decided)?;
+                    detached(py, || self.engine.decide_many(&next, opts, threads))?
+                }
+            };
+            std::mem::swap(&mut items, &mut next);
+        }
+        Ok(())
     }
 }
 
@@ -255,7 +305,7 @@ fn decide_meanwhile<'e>(
     opts: &Options,
     helpers: usize,
     first: impl FnOnce() -> PyResult<()>,
-) -> PyResult<Vec<jiuzhu_core::Result<jiuzhu_core::render::Decision<'e>>>> {
+) -> PyResult<Vec<jiuzhu_core::Result<Decision<'e>>>> {
     let cursor = AtomicUsize::new(0);
     let take = || catch_unwind(AssertUnwindSafe(|| engine.decide_from(items, opts, &cursor)));
     let parts = std::thread::scope(|s| {
@@ -446,8 +496,6 @@ impl Core {
         shield(py, || {
             let opts = self.options(py, as_of, default_as_of, lang, trace, messages)?;
             let threads = threads_arg(py, threads)?;
-            let mut households = households_iter(households)?;
-            let mut conv = Converter::new(py)?;
             let mut out = Out::new(py)?;
             // The collector paused while the results are made. They are untracked as
             // they are made (output.rs), so it would find little to walk now: without
@@ -455,51 +503,12 @@ impl Core {
             // 0.17 µs a household in all (3.13: one); with it, none.
             let _gc = GcPause::new(py)?;
             let list = PyList::empty(py);
-            // A slice at a time, so that the assessments in memory at once stay few and
-            // their memory is reused. The households are read a slice at a time too:
-            // their texts, copied for the core, then reuse the memory of the slice before
-            // (all of them read first took fresh memory, ~1.5 KB a household, paid for in
-            // page faults).
-            let mut read = |into: &mut Vec<Item>| -> PyResult<()> {
-                into.clear();
-                for h in households.by_ref().take(MANY_SLICE) {
-                    into.push(item(&mut conv, &h?)?);
-                }
-                Ok(())
-            };
-            // Decided without the GIL, rendered into dicts with it. With two threads or
-            // more, the next slice is decided while this one becomes Python objects
-            // (which only the thread holding the GIL can make): one thread renders, the
-            // others decide, and it joins them when done ([`pipeline`]).
-            let helpers = pipeline(threads);
-            let mut items = Vec::with_capacity(MANY_SLICE);
-            let mut next = Vec::with_capacity(MANY_SLICE);
-            read(&mut items)?;
-            let mut decided = detached(py, || self.engine.decide_many(&items, &opts, threads))?;
-            for c in 0.. {
-                read(&mut next)?;
-                let mut render = |decided: &[jiuzhu_core::Result<jiuzhu_core::render::Decision<'_>>]| -> PyResult<()> {
-                    for (j, (r, item)) in decided.iter().zip(&items).enumerate() {
-                        list.append(match r {
-                            Ok(d) => PySink::assessment(&mut out, d)?,
-                            Err(e) => error_record(py, c * MANY_SLICE + j, item.id(), e)?.into_any(),
-                        })?;
-                    }
-                    Ok(())
-                };
-                if next.is_empty() {
-                    render(&decided)?;
-                    break;
-                }
-                decided = match helpers {
-                    Some(helpers) => decide_meanwhile(py, &self.engine, &next, &opts, helpers, || render(&decided))?,
-                    None => {
-                        render(&decided)?;
-                        detached(py, || self.engine.decide_many(&next, &opts, threads))?
-                    }
-                };
-                std::mem::swap(&mut items, &mut next);
-            }
+            self.each_decided(py, households, &opts, threads, |index, item, decided| {
+                list.append(match decided {
+                    Ok(d) => PySink::assessment(&mut out, d)?,
+                    Err(e) => error_record(py, index, item.id(), e)?.into_any(),
+                })
+            })?;
             Ok(list)
         })
     }
@@ -538,48 +547,42 @@ impl Core {
             // flat columns: no reason's message is read, so none is filled
             let opts = self.options(py, as_of, default_as_of, None, false, false)?;
             let threads = threads_arg(py, threads)?;
-            let items = items(py, households)?;
-            let results = self.evaluate_items(py, &items, &opts, threads)?;
             let programs = self.engine.program_ids();
             let width = self.frame_schema(categories.clone()).len();
             let columns: Vec<Bound<'py, PyList>> = (0..width).map(|_| PyList::empty(py)).collect();
             let mut out = Out::new(py)?;
             let none = py.None().into_bound(py);
-            let mut money = |m: &jiuzhu_core::money::Money| out.decimal(&jiuzhu_core::money::format2(m.0));
-            for r in &results {
+            // Read off each decision (status, category, amount and totals), with nothing
+            // rendered: no reason, breakdown or message is made for a flat row.
+            self.each_decided(py, households, &opts, threads, |_, _, decided| {
                 let mut c = columns.iter();
                 let mut push = |v: Bound<'py, PyAny>| -> PyResult<()> { c.next().expect("a column per value").append(v) };
-                match r {
-                    Ok(a) => {
-                        push(PyString::new(py, &a.household_id).into_any())?;
-                        for p in &programs {
-                            let result = a.programs.get(*p);
-                            push(result.map_or(Ok(none.clone()), |x| Ok::<_, PyErr>(PyString::new(py, x.status).into_any()))?)?;
+                match decided {
+                    Ok(d) => {
+                        push(PyString::new(py, d.household_id()).into_any())?;
+                        for (p, r) in programs.iter().zip(d.results()) {
+                            debug_assert_eq!(*p, r.id);
+                            push(out.text(r.status).into_any())?;
                             if categories.iter().any(|c| c == p) {
-                                push(match result.and_then(|x| x.category.as_deref()) {
-                                    Some(cat) => PyString::new(py, cat).into_any(),
-                                    None => none.clone(),
-                                })?;
+                                push(r.category.map_or_else(|| none.clone(), |cat| out.text(cat).into_any()))?;
                             }
-                            push(match result {
-                                Some(x) => money(&x.amount)?,
-                                None => none.clone(),
-                            })?;
+                            push(out.money(&r.amount)?)?;
                         }
-                        push(money(&a.totals.monthly)?)?;
-                        push(money(&a.totals.one_off)?)?;
-                        push(money(&a.totals.annual)?)?;
-                        push(none.clone())?;
+                        let totals = d.totals();
+                        for m in [&totals.monthly, &totals.one_off, &totals.annual] {
+                            push(out.money(m)?)?;
+                        }
+                        push(none.clone())
                     }
                     Err(e) => {
                         for _ in 0..width - 1 {
                             push(none.clone())?;
                         }
                         let text: Vec<String> = e.field_errors().iter().map(|f| f.to_string()).collect();
-                        push(PyString::new(py, &text.join("; ")).into_any())?;
+                        push(PyString::new(py, &text.join("; ")).into_any())
                     }
                 }
-            }
+            })?;
             PyList::new(py, columns)
         })
     }

@@ -88,6 +88,17 @@ pub enum Text {
     Free,
 }
 
+/// One program's result without its reasons ([`Decision::results`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgramSummary<'d> {
+    /// The program's id (`subsistence`, …).
+    pub id: &'d str,
+    /// `eligible`, `ineligible` or `needs_review`.
+    pub status: &'static str,
+    pub category: Option<&'d str>,
+    pub amount: Money,
+}
+
 impl<'a> Decision<'a, Vec<Outcome>> {
     /// The same decision, movable to another thread.
     pub(crate) fn shareable(self) -> Decision<'a> {
@@ -163,6 +174,23 @@ impl<O: std::ops::Deref<Target = [Outcome]>> Decision<'_, O> {
             reasons,
             details: o.details.iter().map(|(k, v)| (k.as_str().to_string(), v.to_json())).collect(),
         }
+    }
+
+    /// The household's id.
+    pub fn household_id(&self) -> &str {
+        &self.h.id
+    }
+
+    /// Each program's status, category and amount, in run order: what a flat table
+    /// (Python's `evaluate_frame`) shows, read without rendering reasons, breakdowns or
+    /// messages. The same figures as [`Decision::into_assessment`]'s.
+    pub fn results(&self) -> impl Iterator<Item = ProgramSummary<'_>> {
+        self.programs().map(|(id, o)| ProgramSummary { id, status: o.status.as_str(), category: o.category.as_deref(), amount: Money(o.amount) })
+    }
+
+    /// The sums of eligible amounts: monthly, one-off, annual (the assessment's `totals`).
+    pub fn totals(&self) -> Totals {
+        Totals { monthly: Money(self.totals[0]), one_off: Money(self.totals[1]), annual: Money(self.totals[2]) }
     }
 
     /// Each program's id and outcome, in run order.

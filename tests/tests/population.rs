@@ -854,3 +854,26 @@ fn threads_sharing_a_cursor_decide_each_household_once() {
     // the cursor is spent: a late caller finds nothing left
     assert!(engine.decide_from(&lines, &opts, &cursor).is_empty());
 }
+
+/// `Decision::results` and `Decision::totals` (what a flat table reads, nothing
+/// rendered) give the figures of the rendered assessment, program by program.
+#[test]
+fn a_decision_read_flat_has_the_assessments_figures() {
+    let engine = engine();
+    let opts = opts();
+    let lines = population(&engine, 200, 5);
+    let mut categories = HashSet::new();
+    for (d, a) in engine.decide_many(&lines, &opts, Some(1)).into_iter().zip(engine.evaluate_many(&lines, &opts, Some(1))) {
+        let (d, a) = (d.expect("decides"), a.expect("evaluates"));
+        assert_eq!(d.household_id(), a.household_id);
+        let flat: Vec<_> = d.results().map(|r| (r.id.to_string(), r.status, r.category.map(str::to_string), format2(r.amount.0))).collect();
+        let rendered: Vec<_> = a.programs.iter().map(|(id, p)| (id.clone(), p.status, p.category.clone(), format2(p.amount.0))).collect();
+        assert_eq!(flat, rendered);
+        assert_eq!(engine.program_ids(), flat.iter().map(|(id, ..)| id.as_str()).collect::<Vec<_>>());
+        let t = d.totals();
+        assert_eq!([t.monthly, t.one_off, t.annual].map(|m| format2(m.0)), [a.totals.monthly, a.totals.one_off, a.totals.annual].map(|m| format2(m.0)));
+        categories.extend(flat.iter().filter_map(|(_, _, c, _)| c.clone()));
+    }
+    // the population reaches categories other than "none"
+    assert!(categories.len() >= 3, "{categories:?}");
+}
