@@ -100,11 +100,10 @@ fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> PyResult<T
 // Households in
 // ---------------------------------------------------------------------------------------
 
-/// One household as the core takes it: JSON text, a JSON value converted from Python,
-/// or the reason it could not be converted.
+/// One household as the core takes it: JSON text (given, or written from a dict), or the
+/// reason it could not be converted.
 enum Item {
     Text(String),
-    Json(Value),
     Bad(Option<String>, Error),
 }
 
@@ -112,7 +111,6 @@ impl HouseholdInput for Item {
     fn to_value(&self) -> jiuzhu_core::Result<Cow<'_, Value>> {
         match self {
             Item::Text(t) => t.to_value(),
-            Item::Json(v) => Ok(Cow::Borrowed(v)),
             Item::Bad(_, e) => Err(e.clone()),
         }
     }
@@ -130,7 +128,6 @@ impl Item {
     fn id(&self) -> Option<String> {
         match self {
             Item::Text(t) => t.to_value().ok().and_then(|v| batch::id_of(&v)),
-            Item::Json(v) => batch::id_of(v),
             Item::Bad(id, _) => id.clone(),
         }
     }
@@ -138,9 +135,9 @@ impl Item {
 
 fn item<'py>(conv: &mut Converter<'py>, obj: &Bound<'py, PyAny>) -> PyResult<Item> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(match s.to_cow() {
-            Ok(t) => Item::Text(t.into_owned()),
-            Err(_) => Item::Bad(None, Error::validation("", "the text is not valid Unicode (a lone surrogate)")),
+        return Ok(match input::text_of(s) {
+            Some(t) => Item::Text(t.to_string()),
+            None => Item::Bad(None, Error::validation("", "the text is not valid Unicode (a lone surrogate)")),
         });
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
@@ -157,11 +154,14 @@ fn item<'py>(conv: &mut Converter<'py>, obj: &Bound<'py, PyAny>) -> PyResult<Ite
         return Ok(Item::Bad(None, Error::validation("", format!("a household is a dict or a JSON str, not a {type_name}"))));
     }
     conv.errors.clear();
-    let value = conv.value(obj, &mut String::new(), 0)?;
+    let mut text = String::with_capacity(1024);
+    conv.write(obj, &mut String::new(), 0, &mut text)?;
     if conv.errors.is_empty() {
-        Ok(Item::Json(value))
+        Ok(Item::Text(text))
     } else {
-        Ok(Item::Bad(batch::id_of(&value), Error::Validation(std::mem::take(&mut conv.errors))))
+        // the id as the core would read it from the text: a str at "id", if any
+        let id = obj.cast::<PyDict>().ok().and_then(|d| d.get_item("id").ok().flatten()).and_then(|v| v.cast::<PyString>().ok().and_then(|s| input::text_of(s).map(str::to_string)));
+        Ok(Item::Bad(id, Error::Validation(std::mem::take(&mut conv.errors))))
     }
 }
 
