@@ -6,7 +6,8 @@
 // wasm: wall time of `engine.evaluateJson(line)` in a loop over every line (JSON text in,
 // JSON text out, the same bytes), after the engine is built. Best of ROUNDS (default 7), interleaved.
 // MESSAGES=0 in the environment measures both without reason messages (`--no-messages`,
-// `{messages: false}`).
+// `{messages: false}`). OBJECTS=1 times `engine.evaluate(object)` instead (each household
+// parsed beforehand; an object in, an object out: what a calculator page calls).
 // Prints one line: `wasm_us core_us ratio` (µs per household).
 import { readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -27,6 +28,7 @@ writeFileSync(empty, "");
 const messages = process.env.MESSAGES !== "0";
 const flags = messages ? [] : ["--no-messages"];
 const options = messages ? undefined : { messages: false };
+const objects = process.env.OBJECTS === "1" ? lines.map((l) => JSON.parse(l)) : null;
 
 function coreCpuTimed(file) {
   const r = spawnSync("/usr/bin/time", ["-f", "CPU %U %S", jz, "batch", file, "--threads", "1", "-o", "/dev/null", ...flags], {
@@ -46,7 +48,8 @@ for (let round = 0; round < rounds; round++) {
   core.push(coreCpuTimed(path));
   const start = process.hrtime.bigint();
   let bytes = 0;
-  for (const l of lines) bytes += engine.evaluateJson(l, options).length;
+  if (objects) for (const o of objects) bytes += engine.evaluate(o, options).programs ? 1 : 0;
+  else for (const l of lines) bytes += engine.evaluateJson(l, options).length;
   wasm.push(Number(process.hrtime.bigint() - start) / 1e9);
   if (bytes === 0) throw new Error("no output");
 }

@@ -178,6 +178,8 @@ if [ -f bindings-wasm/pkg-node/jiuzhu.js ] && command -v node >/dev/null; then
   BINDINGS+=("wasm (Node) evaluateJson loop: $(echo "$r" | awk '{printf "%s µs vs core %s µs per household = %sx", $1, $2, $3}')")
   r=$(MESSAGES=0 node bench/bindings.mjs "$OUT/synth-10000.jsonl" "$JZ")
   BINDINGS+=("wasm (Node) evaluateJson(line, {messages: false}) loop: $(echo "$r" | awk '{printf "%s µs vs core --no-messages %s µs per household = %sx", $1, $2, $3}')")
+  r=$(OBJECTS=1 node bench/bindings.mjs "$OUT/synth-10000.jsonl" "$JZ")
+  BINDINGS+=("wasm (Node) evaluate(object) loop, an object out: $(echo "$r" | awk '{printf "%s µs vs core %s µs per household = %sx", $1, $2, $3}')")
 else
   BINDINGS+=("wasm: not measured (run bash bindings-wasm/build.sh first)")
 fi

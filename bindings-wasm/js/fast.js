@@ -2,8 +2,11 @@
 // text. wasm-bindgen's own string passing costs a TextEncoder copy in and a UTF-8
 // TextDecoder out per call; here JS writes the household straight into the engine's
 // input buffer in wasm memory, and reads the assessment back as UTF-16 (converted in
-// Rust), which decodes as a plain copy. Objects and everything else take the generated
-// methods. build.sh puts this into pkg/jiuzhu.js and pkg-node/jiuzhu.js.
+// Rust), which decodes as a plain copy. A plain object (what a form gives) is written
+// with JSON.stringify and takes the same path; anything else (a value JSON cannot hold,
+// a class instance, a Proxy that throws…) takes the generated methods, whose walk from
+// Rust names each problem's path. build.sh puts this into pkg/jiuzhu.js and
+// pkg-node/jiuzhu.js.
 function installTextPath(impl) {
   const proto = impl.Engine.prototype;
   const generatedJson = proto.evaluateJson;
@@ -67,12 +70,56 @@ function installTextPath(impl) {
     return ucs2Slice ? ucs2Slice.call(v, out, out + units * 2) : v.toString("utf16le", out, out + units * 2);
   }
 
+  // Whether JSON.stringify(v) says all there is to say about v: the generated methods
+  // would find no problem in it (they walk it from Rust, crossing into JavaScript for
+  // every key: ≈ 140 µs a household, five times the evaluation) and then send that very
+  // text. Only plain objects and arrays of texts, finite numbers, booleans and null, as
+  // deep as the engine allows; anything else, or anything that throws when read, is
+  // left to them.
+  function plain(v, depth) {
+    if (v === null) return true;
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+        return true;
+      case "number":
+        return Number.isFinite(v);
+      case "object":
+        break;
+      default:
+        return false;
+    }
+    if (depth >= 64) return false;
+    if (Array.isArray(v)) {
+      if (v.length > 100) return false;
+      for (let i = 0; i < v.length; i++) if (!plain(v[i], depth + 1)) return false;
+      return true;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if ((proto !== Object.prototype && proto !== null) || "toJSON" in v) return false;
+    const keys = Object.keys(v);
+    for (let i = 0; i < keys.length; i++) if (!plain(v[keys[i]], depth + 1)) return false;
+    return true;
+  }
+
+  // The JSON text of a plain household object, or undefined for the generated methods.
+  function plainText(household) {
+    if (household === null || typeof household !== "object" || Array.isArray(household)) return undefined;
+    try {
+      return plain(household, 0) ? JSON.stringify(household) : undefined;
+    } catch {
+      return undefined; // a getter or a Proxy threw: the generated methods report where
+    }
+  }
+
   proto.evaluateJson = function evaluateJson(household, options) {
-    if (typeof household !== "string") return generatedJson.call(this, household, options);
-    return evaluateText(this, household, options);
+    const text = typeof household === "string" ? household : plainText(household);
+    if (text === undefined) return generatedJson.call(this, household, options);
+    return evaluateText(this, text, options);
   };
   proto.evaluate = function evaluate(household, options) {
-    if (typeof household !== "string") return generatedEvaluate.call(this, household, options);
-    return JSON.parse(evaluateText(this, household, options));
+    const text = typeof household === "string" ? household : plainText(household);
+    if (text === undefined) return generatedEvaluate.call(this, household, options);
+    return JSON.parse(evaluateText(this, text, options));
   };
 }
