@@ -200,6 +200,10 @@ struct Core {
     engine: Engine,
     embedded: bool,
     overrides: Vec<(String, String)>,
+    /// The Python objects its results are made of, kept from one call to the next
+    /// ([`output::Tables`]); taken by a call and put back after it (a call running
+    /// meanwhile on another thread makes its own).
+    tables: std::sync::Mutex<Option<output::Tables>>,
 }
 
 fn pack_error(py: Python<'_>, r: jiuzhu_core::Result<Engine>) -> PyResult<Engine> {
@@ -207,6 +211,19 @@ fn pack_error(py: Python<'_>, r: jiuzhu_core::Result<Engine>) -> PyResult<Engine
 }
 
 impl Core {
+    /// An [`Out`] with this engine's tables (new ones while another call has them).
+    fn out<'py>(&self, py: Python<'py>) -> PyResult<Out<'py>> {
+        let tables = self.tables.lock().ok().and_then(|mut t| t.take()).unwrap_or_default();
+        Out::with(py, tables)
+    }
+
+    /// Keeps the tables of `out` for the next call.
+    fn keep(&self, out: Out<'_>) {
+        if let Ok(mut t) = self.tables.lock() {
+            *t = Some(out.into_tables());
+        }
+    }
+
     fn options(&self, py: Python<'_>, as_of: Option<&str>, default_as_of: Option<&str>, lang: Option<String>, trace: bool, messages: bool) -> PyResult<Options> {
         if let Some(l) = &lang {
             let langs = &self.engine.manifest().languages;
@@ -371,13 +388,13 @@ impl Core {
     /// The embedded default pack.
     #[staticmethod]
     fn embedded(py: Python<'_>) -> PyResult<Core> {
-        shield(py, || Ok(Core { engine: pack_error(py, Engine::new())?, embedded: true, overrides: Vec::new() }))
+        shield(py, || Ok(Core { engine: pack_error(py, Engine::new())?, embedded: true, overrides: Vec::new(), tables: Default::default() }))
     }
 
     /// A pack folder.
     #[staticmethod]
     fn from_dir(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Core> {
-        shield(py, || Ok(Core { engine: pack_error(py, detached(py, || Engine::from_dir(&path))?)?, embedded: false, overrides: Vec::new() }))
+        shield(py, || Ok(Core { engine: pack_error(py, detached(py, || Engine::from_dir(&path))?)?, embedded: false, overrides: Vec::new(), tables: Default::default() }))
     }
 
     /// A pack given as {relative path: text}.
@@ -385,7 +402,7 @@ impl Core {
     fn from_files(py: Python<'_>, files: std::collections::BTreeMap<String, String>) -> PyResult<Core> {
         shield(py, || {
             let files = PackFiles::from_map(files);
-            Ok(Core { engine: pack_error(py, detached(py, || Engine::from_files(files))?)?, embedded: false, overrides: Vec::new() })
+            Ok(Core { engine: pack_error(py, detached(py, || Engine::from_files(files))?)?, embedded: false, overrides: Vec::new(), tables: Default::default() })
         })
     }
 
@@ -399,7 +416,7 @@ impl Core {
             })?;
             let mut all = self.overrides.clone();
             all.extend(overrides);
-            Ok(Core { engine, embedded: self.embedded, overrides: all })
+            Ok(Core { engine, embedded: self.embedded, overrides: all, tables: Default::default() })
         })
     }
 
@@ -473,7 +490,12 @@ impl Core {
             let item = item(&mut Converter::new(py)?, household)?;
             let result = detached(py, || self.engine.decide_input(&item, &opts))?;
             match result {
-                Ok(d) => PySink::assessment(&mut Out::new(py)?, &d),
+                Ok(d) => {
+                    let mut out = self.out(py)?;
+                    let made = PySink::assessment(&mut out, &d);
+                    self.keep(out);
+                    made
+                }
                 Err(e) => Err(to_py(py, &e)),
             }
         })
@@ -496,7 +518,7 @@ impl Core {
         shield(py, || {
             let opts = self.options(py, as_of, default_as_of, lang, trace, messages)?;
             let threads = threads_arg(py, threads)?;
-            let mut out = Out::new(py)?;
+            let mut out = self.out(py)?;
             // The collector paused while the results are made. They are untracked as
             // they are made (output.rs), so it would find little to walk now: without
             // the pause, Python 3.11 ran ~530 young collections over 10,000 households,
@@ -509,6 +531,7 @@ impl Core {
                     Err(e) => error_record(py, index, item.id(), e)?.into_any(),
                 })
             })?;
+            self.keep(out);
             Ok(list)
         })
     }
@@ -550,7 +573,7 @@ impl Core {
             let programs = self.engine.program_ids();
             let width = self.frame_schema(categories.clone()).len();
             let columns: Vec<Bound<'py, PyList>> = (0..width).map(|_| PyList::empty(py)).collect();
-            let mut out = Out::new(py)?;
+            let mut out = self.out(py)?;
             let none = py.None().into_bound(py);
             // Read off each decision (status, category, amount and totals), with nothing
             // rendered: no reason, breakdown or message is made for a flat row.
@@ -583,6 +606,7 @@ impl Core {
                     }
                 }
             })?;
+            self.keep(out);
             PyList::new(py, columns)
         })
     }
@@ -603,7 +627,10 @@ impl Core {
             let opts = self.options(py, as_of, default_as_of, None, false, true)?;
             let items = items(py, households)?;
             let c = detached(py, || jiuzhu_core::compare::compare(&self.engine, &reform.engine, items.iter(), &opts))?;
-            Ok(Out::new(py)?.comparison(&c)?.into_any())
+            let mut out = self.out(py)?;
+            let made = out.comparison(&c);
+            self.keep(out);
+            Ok(made?.into_any())
         })
     }
 

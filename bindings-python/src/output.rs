@@ -180,19 +180,29 @@ pub fn is_decimal_text(s: &str) -> bool {
 }
 
 /// The Python objects of one conversion (one call), with the caches that let repeated
-/// values share one object.
+/// values share one object ([`Tables`], which outlive the call).
 pub struct Out<'py> {
     py: Python<'py>,
     decimal: Bound<'py, PyAny>,
-    /// `Decimal("1")`, `Decimal("0.1")`, `Decimal("0.01")`…, by scale, made when first
-    /// needed: a figure is the unit of its scale times its digits (see [`Out::figure`]).
-    units: Vec<Option<Bound<'py, PyAny>>>,
     /// Whether the caller's decimal context multiplies figures exactly (see
     /// [`Out::figure`]); asked once per call, when the first figure is made.
     exact: Option<bool>,
+    t: Tables,
+}
+
+/// The caches of [`Out`]: Python objects already made, held without the GIL's lifetime so
+/// that an engine keeps them from one call to the next (`Core`'s `tables`). A call of
+/// `evaluate` made every key, word and legal basis of an assessment anew, a third of its
+/// instructions; with the tables kept, one household costs about what it does inside
+/// `evaluate_many`. Everything held is immutable (`str`, `Decimal`), so sharing it
+/// between results of different calls is as safe as within one.
+pub struct Tables {
+    /// `Decimal("1")`, `Decimal("0.1")`, `Decimal("0.01")`…, by scale, made when first
+    /// needed: a figure is the unit of its scale times its digits (see [`Out::figure`]).
+    units: Vec<Option<Py<PyAny>>>,
     /// Decimals already made (they are immutable, so one object may serve many places:
     /// "0.00" alone is most of an assessment's figures).
-    made: FxMap<String, Bound<'py, PyAny>>,
+    made: FxMap<String, Py<PyAny>>,
     /// Money already made, by its cents (the mantissa at two places, which alone gives
     /// its text: a negative zero is written "0.00"). Direct-mapped: a slot holds the last
     /// amount that fell on it. An amount mostly repeats within one household (an income
@@ -200,20 +210,35 @@ pub struct Out<'py> {
     /// small table that stays in the cache serves nearly as well as a map of every
     /// amount, and faster. Each slot owns a reference, so what it holds lives whatever
     /// happens to the outputs.
-    money_made: Vec<Option<(i64, Bound<'py, PyAny>)>>,
+    money_made: Vec<Option<(i64, Py<PyAny>)>>,
     /// Texts already made, for those that repeat from one household to the next (keys,
     /// codes, legal bases, the pack's digest, member ids, category words).
-    texts: FxMap<String, Bound<'py, PyString>>,
+    texts: FxMap<String, Py<PyString>>,
     /// Texts of up to [`SHORT`] bytes, by their bytes (see [`Out::text`]).
-    short: Box<[ShortSlot<'py>]>,
+    short: Box<[ShortSlot]>,
     /// The code points of the last non-ASCII text made (see [`Out::new_text`]).
     wide: Vec<u32>,
     /// The shape's keys made so far, in the order first met: never removed, so that a
     /// sink can refer to one by its position (without a reference count to keep).
-    key_strs: Vec<Bound<'py, PyString>>,
+    key_strs: Vec<Py<PyString>>,
     /// Where each key is in `key_strs`, by the address and length of the core's
     /// `'static` text (a direct-mapped table; address 0: an empty slot).
     key_slots: Box<[(usize, usize, u32)]>,
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Tables {
+            units: Vec::new(),
+            made: FxMap::default(),
+            money_made: (0..MONEY_SLOTS).map(|_| None).collect(),
+            texts: FxMap::default(),
+            short: (0..SHORT_SLOTS).map(|_| None).collect(),
+            wide: Vec::new(),
+            key_strs: Vec::new(),
+            key_slots: vec![(0, 0, 0); KEY_SLOTS].into_boxed_slice(),
+        }
+    }
 }
 
 /// Slots of the key table (a power of two; the shape has about forty keys).
@@ -225,7 +250,7 @@ const MADE_MAX: usize = 1 << 16;
 
 /// A slot of the short-text table: the text's words (see [`short_words`]), its length,
 /// its str.
-type ShortSlot<'py> = Option<([u64; 3], u8, Bound<'py, PyString>)>;
+type ShortSlot = Option<([u64; 3], u8, Py<PyString>)>;
 
 /// The longest text of the short-text table, and its slots (a power of two).
 const SHORT: usize = 24;
@@ -290,20 +315,14 @@ fn cents_text(cents: i64, buf: &mut [u8; 24]) -> &str {
 }
 
 impl<'py> Out<'py> {
-    pub fn new(py: Python<'py>) -> PyResult<Self> {
-        Ok(Out {
-            py,
-            decimal: decimal_type(py)?.clone().into_any(),
-            units: Vec::new(),
-            exact: None,
-            made: FxMap::default(),
-            money_made: vec![None; MONEY_SLOTS],
-            texts: FxMap::default(),
-            short: vec![None; SHORT_SLOTS].into_boxed_slice(),
-            wide: Vec::new(),
-            key_strs: Vec::new(),
-            key_slots: vec![(0, 0, 0); KEY_SLOTS].into_boxed_slice(),
-        })
+    /// An `Out` with the tables of calls before.
+    pub fn with(py: Python<'py>, t: Tables) -> PyResult<Self> {
+        Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), exact: None, t })
+    }
+
+    /// The tables, for the next call.
+    pub fn into_tables(self) -> Tables {
+        self.t
     }
 
     /// The position in `key_strs` of one of the shape's keys. A `'static` text is never
@@ -312,21 +331,21 @@ impl<'py> Out<'py> {
     pub fn key(&mut self, k: &'static str) -> u32 {
         let at = k.as_ptr() as usize;
         let slot = ((at as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - KEY_SLOTS.trailing_zeros())) as usize;
-        let (a, n, i) = self.key_slots[slot];
+        let (a, n, i) = self.t.key_slots[slot];
         if a == at && n == k.len() {
             return i;
         }
         // A key whose slot another took: found again among those made (a short scan, on
         // a miss only), so that the table of keys does not grow with every collision.
         let s = self.text(k);
-        let i = match self.key_strs.iter().position(|x| x.is(&s)) {
+        let i = match self.t.key_strs.iter().position(|x| x.is(&s)) {
             Some(i) => i as u32,
             None => {
-                self.key_strs.push(s);
-                self.key_strs.len() as u32 - 1
+                self.t.key_strs.push(s.unbind());
+                self.t.key_strs.len() as u32 - 1
             }
         };
-        self.key_slots[slot] = (at, k.len(), i);
+        self.t.key_slots[slot] = (at, k.len(), i);
         i
     }
 
@@ -339,7 +358,7 @@ impl<'py> Out<'py> {
         let d = PyDict::new(self.py);
         for (k, v) in keys.iter().zip(vals) {
             let k = match k {
-                Key::Shape(i) => &self.key_strs[*i as usize],
+                Key::Shape(i) => self.t.key_strs[*i as usize].bind(self.py),
                 Key::Data(s) => s,
             };
             d.set_item(k, v)?;
@@ -355,24 +374,24 @@ impl<'py> Out<'py> {
             let w = short_words(s.as_bytes());
             let h = (w[0] ^ w[1].rotate_left(21) ^ w[2].rotate_left(42) ^ s.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             let slot = (h >> (64 - SHORT_SLOTS.trailing_zeros())) as usize;
-            if let Some((b, n, t)) = &self.short[slot] {
+            if let Some((b, n, t)) = &self.t.short[slot] {
                 if *n as usize == s.len() && *b == w {
-                    return t.clone();
+                    return t.bind(self.py).clone();
                 }
             }
             let t = self.text_in_map(s);
-            self.short[slot] = Some((w, s.len() as u8, t.clone()));
+            self.t.short[slot] = Some((w, s.len() as u8, t.clone().unbind()));
             return t;
         }
         self.text_in_map(s)
     }
 
     fn text_in_map(&mut self, s: &str) -> Bound<'py, PyString> {
-        if let Some(t) = self.texts.get(s) {
-            return t.clone();
+        if let Some(t) = self.t.texts.get(s) {
+            return t.bind(self.py).clone();
         }
         let t = PyString::new(self.py, s);
-        keep(&mut self.texts, s.to_string(), t.clone());
+        keep(&mut self.t.texts, s.to_string(), t.clone().unbind());
         t
     }
 
@@ -383,7 +402,7 @@ impl<'py> Out<'py> {
         if s.is_ascii() || wchar_size(pyo3::ffi::PyUnicode_FromWideChar) != 4 {
             return Ok(PyString::new(self.py, s));
         }
-        let wide = &mut self.wide;
+        let wide = &mut self.t.wide;
         // At most one code point a byte; filled in place (an `extend` pushed one at a
         // time, checking the capacity at each).
         wide.clear();
@@ -403,8 +422,8 @@ impl<'py> Out<'py> {
     }
 
     pub fn decimal(&mut self, text: &str) -> PyResult<Bound<'py, PyAny>> {
-        if let Some(d) = self.made.get(text) {
-            return Ok(d.clone());
+        if let Some(d) = self.t.made.get(text) {
+            return Ok(d.bind(self.py).clone());
         }
         let d = match digits_and_scale(text) {
             Some((m, k)) => self.figure(m, k)?,
@@ -414,7 +433,7 @@ impl<'py> Out<'py> {
             Some(d) => d,
             None => settled(self.decimal.call1((text,))?),
         };
-        keep(&mut self.made, text.to_string(), d.clone());
+        keep(&mut self.t.made, text.to_string(), d.clone().unbind());
         Ok(d)
     }
 
@@ -450,18 +469,18 @@ impl<'py> Out<'py> {
         if !exact {
             return Ok(None);
         }
-        if self.units.len() <= scale {
-            self.units.resize(scale + 1, None);
+        if self.t.units.len() <= scale {
+            self.t.units.resize_with(scale + 1, || None);
         }
-        let unit = match &self.units[scale] {
+        let unit = match &self.t.units[scale] {
             Some(u) => u,
             None => {
                 let text = if scale == 0 { "1".to_string() } else { format!("0.{}1", "0".repeat(scale - 1)) };
                 let u = self.decimal.call1((text,))?;
-                self.units[scale].insert(u)
+                self.t.units[scale].insert(u.unbind())
             }
         };
-        Ok(Some(settled(unit.mul(digits)?)))
+        Ok(Some(settled(unit.bind(self.py).mul(digits)?)))
     }
 
     pub fn string(&mut self, s: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -521,16 +540,16 @@ impl<'py> Out<'py> {
         // Beyond 64 bits of cents (92 quadrillion yuan): format2's own text.
         let Ok(key) = i64::try_from(cents) else { return self.decimal(&format2(m.0)) };
         let slot = ((key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MONEY_SLOTS.trailing_zeros())) as usize;
-        if let Some((c, d)) = &self.money_made[slot] {
+        if let Some((c, d)) = &self.t.money_made[slot] {
             if *c == key {
-                return Ok(d.clone());
+                return Ok(d.bind(self.py).clone());
             }
         }
         let d = match self.figure(key, 2)? {
             Some(d) => d,
             None => settled(self.decimal.call1((PyString::new(self.py, cents_text(key, &mut [0; 24])),))?),
         };
-        self.money_made[slot] = Some((key, d.clone()));
+        self.t.money_made[slot] = Some((key, d.clone().unbind()));
         Ok(d)
     }
 

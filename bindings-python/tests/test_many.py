@@ -207,3 +207,33 @@ def test_decimals_are_exact_in_any_decimal_context(engine, population):
         assert plain(one) == expected[0]
         amounts = [r["programs"]["subsistence"]["amount"] for r in results]
         assert all(a.as_tuple().exponent == -2 for a in amounts)
+
+
+def test_threads_sharing_one_engine_get_the_results_of_one(engine, population):
+    """An engine keeps the Python objects its results are made of from one call to the
+    next; calls from several threads at once (each making its own while another holds
+    them) give what calls one after another give."""
+    households = population[:40]
+    expected = [plain(engine.evaluate(h)) for h in households]
+    expected_many = [plain(r) for r in engine.evaluate_many(households, threads=1)]
+    assert expected_many == expected
+    failures = []
+
+    def work(k):
+        try:
+            for _ in range(3):
+                if k % 2:
+                    got = [plain(engine.evaluate(h)) for h in households]
+                else:
+                    got = [plain(r) for r in engine.evaluate_many(households, threads=1 + k % 3)]
+                if got != expected:
+                    failures.append(k)
+        except Exception as e:  # pragma: no cover - reported below
+            failures.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
