@@ -254,23 +254,26 @@ impl Core {
     ) -> PyResult<()> {
         let mut households = households_iter(households)?;
         let mut conv = Converter::new(py)?;
+        let helpers = pipeline(threads);
+        // A slice gives each thread about MANY_SLICE households: the helpers are started
+        // anew for each slice, which costs little against that much work to share.
+        let slice = MANY_SLICE * (1 + helpers.unwrap_or(0));
         let mut read = |into: &mut Vec<Item>| -> PyResult<()> {
             into.clear();
-            for h in households.by_ref().take(MANY_SLICE) {
+            for h in households.by_ref().take(slice) {
                 into.push(item(&mut conv, &h?)?);
             }
             Ok(())
         };
-        let helpers = pipeline(threads);
-        let mut items = Vec::with_capacity(MANY_SLICE);
-        let mut next = Vec::with_capacity(MANY_SLICE);
+        let mut items = Vec::with_capacity(slice);
+        let mut next = Vec::with_capacity(slice);
         read(&mut items)?;
         let mut decided = detached(py, || self.engine.decide_many(&items, opts, threads))?;
         for c in 0.. {
             read(&mut next)?;
             let mut hand_on = |decided: &[jiuzhu_core::Result<Decision<'_>>]| -> PyResult<()> {
                 for (j, (d, item)) in decided.iter().zip(&items).enumerate() {
-                    each(c * MANY_SLICE + j, item, d)?;
+                    each(c * slice + j, item, d)?;
                 }
                 Ok(())
             };
@@ -290,7 +293,8 @@ impl Core {
     }
 }
 
-/// Households evaluated together by `evaluate_many` before they become Python objects.
+/// Households evaluated together by `evaluate_many` before they become Python objects,
+/// for each thread.
 const MANY_SLICE: usize = 128;
 
 /// How many threads of `evaluate_many` start deciding the next slice while the calling

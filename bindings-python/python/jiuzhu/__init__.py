@@ -279,9 +279,9 @@ class Engine:
         "errors": [{"path", "message"}, ...]}``. A bad record never raises.
 
         ``threads``: ``None`` or 0 uses every core, 1 the calling thread only, n a pool
-        of n threads. With two or more, the calling thread turns each slice of 128
-        results into Python objects (which needs the GIL) while the others decide the
-        next slice. ``messages=False`` leaves each reason's ``message`` out, as in
+        of n threads. Households go a slice at a time (128 for each thread), so memory
+        stays flat; with two threads or more, the calling thread turns one slice into
+        Python objects (which needs the GIL) while the others decide the next. ``messages=False`` leaves each reason's ``message`` out, as in
         ``evaluate``: for a population read by reason codes, about a tenth less time
         and memory.
         """
