@@ -5,8 +5,10 @@
 //! spotting regressions and comparing with docs/performance.md, not for publication.
 //!
 //! * `read/*`      JSON text → validated `Household` (`Engine::read_str`: the fast reader)
-//! * `read_full/*` the same through the full path (`parse_household_text` + `Engine::read`,
-//!   what a household with an error goes through)
+//! * `read_full/*` the same through the full path (`parse_household_text` +
+//!   `Engine::read_full`, what a household with an error goes through)
+//! * `read_value/*` a parsed `serde_json::Value` → `Household` (`Engine::read`: the value
+//!   written as text for the fast reader), against `read_value_full/*` (`read_full`)
 //! * `evaluate/*`  JSON text → assessment JSON text (`evaluate_str` + `to_json`)
 //! * `many/*`      1,000 synthetic households (`synth`, seed 42) through `evaluate_many`,
 //!   JSON text in, assessments out, with 1 and 2 threads
@@ -57,11 +59,23 @@ fn bench_one(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::from_parameter(name), text, |b, text| {
             b.iter(|| {
                 let v = household::parse_household_text(black_box(text)).expect("valid");
-                engine.read(&v, &opts).expect("valid")
+                engine.read_full(&v, &opts).expect("valid")
             })
         });
     }
     g.finish();
+    // A value already parsed (what a Rust caller with serde_json holds): `read` against
+    // the full reader alone.
+    for (group, full) in [("read_value", false), ("read_value_full", true)] {
+        let mut g = c.benchmark_group(group);
+        for (name, text) in EXAMPLES {
+            let v = household::parse_household_text(text).expect("valid");
+            g.bench_with_input(BenchmarkId::from_parameter(name), &v, |b, v| {
+                b.iter(|| if full { engine.read_full(black_box(v), &opts) } else { engine.read(black_box(v), &opts) }.expect("valid"))
+            });
+        }
+        g.finish();
+    }
     let mut g = c.benchmark_group("evaluate");
     for (name, text) in EXAMPLES {
         g.bench_with_input(BenchmarkId::from_parameter(name), text, |b, text| {

@@ -408,7 +408,7 @@ pub fn read_line(engine: &Engine, line: &Line, opts: &Options) -> (Option<String
         Ok(v) => v,
         Err(e) => return (None, Err(e)),
     };
-    (id_of(&value), guarded(|| engine.read(&value, opts)))
+    (id_of(&value), guarded(|| engine.read_full(&value, opts)))
 }
 
 /// Reads and evaluates one line; the id as [`read_line`] gives it.

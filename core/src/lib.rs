@@ -374,7 +374,7 @@ impl Engine {
             return Ok(h);
         }
         let v = household::parse_household_text(text).map_err(Error::Validation)?;
-        self.read(&v, opts)
+        self.read_full(&v, opts)
     }
 
     /// The fast reader alone: `Some` only for a household that [`Engine::read_str`] would
@@ -389,8 +389,25 @@ impl Engine {
         self.evaluate_read(&self.read(v, opts)?, opts)
     }
 
-    /// Parses and validates without evaluating.
+    /// Validates a household given as a JSON value, without evaluating. The value is
+    /// written as text for the fast reader first ([`Engine::read_fast`]): the full
+    /// reader builds the JSON path of every field as it goes, several times the cost of
+    /// writing the text and reading it fast; it still reads anything the fast one gives
+    /// up on, so the answer is [`Engine::read_full`]'s.
     pub fn read(&self, v: &serde_json::Value, opts: &Options) -> Result<Household> {
+        if v.is_object() {
+            if let Ok(text) = serde_json::to_string(v) {
+                if let Some(h) = self.read_fast(&text, opts) {
+                    self.check_region(&h.region)?;
+                    return Ok(h);
+                }
+            }
+        }
+        self.read_full(v, opts)
+    }
+
+    /// The full reader alone: every problem of the document, each with its path.
+    pub fn read_full(&self, v: &serde_json::Value, opts: &Options) -> Result<Household> {
         let settled = self.settle_date(household::peek_as_of(v), opts);
         // Without a date, still validate everything else (against the latest possible
         // date) so that the caller sees every problem at once.
