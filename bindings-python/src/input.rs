@@ -38,7 +38,9 @@ pub fn decimal_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
 /// 3.10, so pyo3's `to_cow` for an `abi3-py39` build asks Python for a new `bytes`
 /// object and copies it instead, about 290 instructions for a short key (callgrind).
 /// Every CPython 3 exports the function (3.9's libpython too, checked with `nm -D`), so
-/// it is declared here.
+/// it is declared here. For the short texts of a dict (keys, codes, dates, ids); not for
+/// a whole household's JSON text: a str that is not all ASCII keeps the UTF-8 made for
+/// it as long as it lives.
 pub fn text_of<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a str> {
     extern "C" {
         fn PyUnicode_AsUTF8AndSize(unicode: *mut pyo3::ffi::PyObject, size: *mut pyo3::ffi::Py_ssize_t) -> *const std::ffi::c_char;

@@ -135,9 +135,12 @@ impl Item {
 
 fn item<'py>(conv: &mut Converter<'py>, obj: &Bound<'py, PyAny>) -> PyResult<Item> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(match input::text_of(s) {
-            Some(t) => Item::Text(t.to_string()),
-            None => Item::Bad(None, Error::validation("", "the text is not valid Unicode (a lone surrogate)")),
+        // Copied through a temporary `bytes` (pyo3's `to_cow`), not `input::text_of`: a
+        // household text that is not all ASCII would keep a UTF-8 copy of itself for as
+        // long as the caller keeps the str (a list of a million of them, twice the memory).
+        return Ok(match s.to_cow() {
+            Ok(t) => Item::Text(t.into_owned()),
+            Err(_) => Item::Bad(None, Error::validation("", "the text is not valid Unicode (a lone surrogate)")),
         });
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
