@@ -237,3 +237,16 @@ def test_threads_sharing_one_engine_get_the_results_of_one(engine, population):
     for t in threads:
         t.join()
     assert failures == []
+
+
+def test_a_household_text_is_left_as_it_was(engine, population):
+    """A household given as a str that is not all ASCII is read without leaving a UTF-8
+    copy attached to it (a caller may hold millions of them)."""
+    import sys
+
+    texts = [json.dumps(dict(json.loads(h), id=f"家庭-{i}"), ensure_ascii=False) for i, h in enumerate(population[:20])]
+    sizes = [sys.getsizeof(t) for t in texts]
+    results = engine.evaluate_many(texts, threads=1)
+    assert [r["household_id"] for r in results] == [f"家庭-{i}" for i in range(20)]
+    engine.evaluate(texts[0])
+    assert [sys.getsizeof(t) for t in texts] == sizes
