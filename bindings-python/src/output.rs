@@ -195,7 +195,9 @@ pub struct Out<'py> {
 /// `evaluate` made every key, word and legal basis of an assessment anew, a third of its
 /// instructions; with the tables kept, one household costs about what it does inside
 /// `evaluate_many`. Everything held is immutable (`str`, `Decimal`), so sharing it
-/// between results of different calls is as safe as within one.
+/// between results of different calls is as safe as within one. No household's own text
+/// is kept (its id, member ids, what scripts report: [`Out::data_text`] shares those
+/// within one call); figures are (amounts without their household).
 pub struct Tables {
     /// `Decimal("1")`, `Decimal("0.1")`, `Decimal("0.01")`…, by scale, made when first
     /// needed: a figure is the unit of its scale times its digits (see [`Out::figure`]).
@@ -211,11 +213,12 @@ pub struct Tables {
     /// amount, and faster. Each slot owns a reference, so what it holds lives whatever
     /// happens to the outputs.
     money_made: Vec<Option<(i64, Py<PyAny>)>>,
-    /// Texts already made, for those that repeat from one household to the next (keys,
-    /// codes, legal bases, the pack's digest, member ids, category words).
-    texts: FxMap<String, Py<PyString>>,
-    /// Texts of up to [`SHORT`] bytes, by their bytes (see [`Out::text`]).
-    short: Box<[ShortSlot]>,
+    /// The pack's and the output's words already made (keys, codes, legal bases, the
+    /// pack's digest, statuses, category words): see [`Out::text`].
+    words: TextCache,
+    /// The households' texts of the call under way ([`Out::data_text`]; emptied when it
+    /// ends, its table kept).
+    data: TextCache,
     /// The code points of the last non-ASCII text made (see [`Out::new_text`]).
     wide: Vec<u32>,
     /// The shape's keys made so far, in the order first met: never removed, so that a
@@ -232,12 +235,80 @@ impl Default for Tables {
             units: Vec::new(),
             made: FxMap::default(),
             money_made: (0..MONEY_SLOTS).map(|_| None).collect(),
-            texts: FxMap::default(),
-            short: (0..SHORT_SLOTS).map(|_| None).collect(),
+            words: TextCache::default(),
+            data: TextCache::default(),
             wide: Vec::new(),
             key_strs: Vec::new(),
             key_slots: vec![(0, 0, 0); KEY_SLOTS].into_boxed_slice(),
         }
+    }
+}
+
+/// Texts already made: those of up to [`SHORT`] bytes (most words and keys) first in a
+/// direct-mapped table, compared in place as three words (no hashing of a String's heap
+/// bytes, no call to memcmp); longer ones in a map.
+pub struct TextCache {
+    short: Box<[ShortSlot]>,
+    long: FxMap<String, Py<PyString>>,
+}
+
+impl Default for TextCache {
+    fn default() -> Self {
+        TextCache { short: (0..SHORT_SLOTS).map(|_| None).collect(), long: FxMap::default() }
+    }
+}
+
+impl TextCache {
+    fn get<'py>(&mut self, py: Python<'py>, s: &str) -> Bound<'py, PyString> {
+        if s.len() <= SHORT {
+            let w = short_words(s.as_bytes());
+            let slot = short_slot(&w, s.len());
+            if let Some((b, n, t)) = &self.short[slot] {
+                if *n as usize == s.len() && *b == w {
+                    return t.bind(py).clone();
+                }
+            }
+            let t = self.in_map(py, s);
+            self.short[slot] = Some((w, s.len() as u8, t.clone().unbind()));
+            return t;
+        }
+        self.in_map(py, s)
+    }
+
+    /// [`TextCache::get`] without the map: a longer text, or one whose slot another
+    /// took, is made anew (for texts that are kept only for one call, where filling the
+    /// map cost more than it saved).
+    fn get_short<'py>(&mut self, py: Python<'py>, s: &str) -> Bound<'py, PyString> {
+        if s.len() > SHORT {
+            return PyString::new(py, s);
+        }
+        let w = short_words(s.as_bytes());
+        let slot = short_slot(&w, s.len());
+        if let Some((b, n, t)) = &self.short[slot] {
+            if *n as usize == s.len() && *b == w {
+                return t.bind(py).clone();
+            }
+        }
+        let t = PyString::new(py, s);
+        self.short[slot] = Some((w, s.len() as u8, t.clone().unbind()));
+        t
+    }
+
+    /// Forgets every text (the tables' memory is kept).
+    fn clear(&mut self) {
+        for slot in self.short.iter_mut().filter(|s| s.is_some()) {
+            *slot = None;
+        }
+        self.long.clear();
+    }
+
+    fn in_map<'py>(&mut self, py: Python<'py>, s: &str) -> Bound<'py, PyString> {
+        if let Some(t) = self.long.get(s) {
+            return t.bind(py).clone();
+        }
+        let t = PyString::new(py, s);
+        keep(&mut self.long, s.to_string(), t.clone().unbind());
+        t
     }
 }
 
@@ -285,6 +356,12 @@ fn short_words(b: &[u8]) -> [u64; 3] {
     }
 }
 
+/// The slot of a short text's words in a [`TextCache`].
+fn short_slot(w: &[u64; 3], len: usize) -> usize {
+    let h = (w[0] ^ w[1].rotate_left(21) ^ w[2].rotate_left(42) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> (64 - SHORT_SLOTS.trailing_zeros())) as usize
+}
+
 /// The size of the platform's `wchar_t` (4 where it holds a code point: Linux, macOS).
 fn wchar_size<T>(_: unsafe extern "C" fn(*const T, pyo3::ffi::Py_ssize_t) -> *mut pyo3::ffi::PyObject) -> usize {
     std::mem::size_of::<T>()
@@ -320,8 +397,9 @@ impl<'py> Out<'py> {
         Ok(Out { py, decimal: decimal_type(py)?.clone().into_any(), exact: None, t })
     }
 
-    /// The tables, for the next call.
-    pub fn into_tables(self) -> Tables {
+    /// The tables, for the next call, without this call's household texts.
+    pub fn into_tables(mut self) -> Tables {
+        self.t.data.clear();
         self.t
     }
 
@@ -366,33 +444,18 @@ impl<'py> Out<'py> {
         Ok(d)
     }
 
-    /// A Python str for a text that is likely to repeat (one object serves every place).
+    /// A Python str for a word of the pack or the output (a key, a code, a status, a
+    /// legal basis…), likely to repeat: one object serves every place, in this call and
+    /// the next ([`Tables`]).
     pub fn text(&mut self, s: &str) -> Bound<'py, PyString> {
-        // Short texts (most words and keys) first in a direct-mapped table, compared in
-        // place as three words: no hashing of a String's heap bytes, no call to memcmp.
-        if s.len() <= SHORT {
-            let w = short_words(s.as_bytes());
-            let h = (w[0] ^ w[1].rotate_left(21) ^ w[2].rotate_left(42) ^ s.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            let slot = (h >> (64 - SHORT_SLOTS.trailing_zeros())) as usize;
-            if let Some((b, n, t)) = &self.t.short[slot] {
-                if *n as usize == s.len() && *b == w {
-                    return t.bind(self.py).clone();
-                }
-            }
-            let t = self.text_in_map(s);
-            self.t.short[slot] = Some((w, s.len() as u8, t.clone().unbind()));
-            return t;
-        }
-        self.text_in_map(s)
+        self.t.words.get(self.py, s)
     }
 
-    fn text_in_map(&mut self, s: &str) -> Bound<'py, PyString> {
-        if let Some(t) = self.t.texts.get(s) {
-            return t.bind(self.py).clone();
-        }
-        let t = PyString::new(self.py, s);
-        keep(&mut self.t.texts, s.to_string(), t.clone().unbind());
-        t
+    /// A Python str for a text of the households (a member id, a text a script
+    /// reported, a key of its maps): shared within this call only, so that no
+    /// household's identifiers stay in the engine's tables once the call returns.
+    pub fn data_text(&mut self, s: &str) -> Bound<'py, PyString> {
+        self.t.data.get_short(self.py, s)
     }
 
     /// A new Python str. A non-ASCII text (a message with its figures: Chinese and
@@ -487,7 +550,7 @@ impl<'py> Out<'py> {
         if is_decimal_text(s) {
             self.decimal(s)
         } else {
-            Ok(self.text(s).into_any())
+            Ok(self.data_text(s).into_any())
         }
     }
 
@@ -521,7 +584,7 @@ impl<'py> Out<'py> {
             Value::Object(map) => {
                 let dict = PyDict::new(self.py);
                 for (k, item) in map {
-                    dict.set_item(self.text(k), self.value(item)?)?;
+                    dict.set_item(self.data_text(k), self.value(item)?)?;
                 }
                 untracked(dict).into_any()
             }
@@ -725,7 +788,7 @@ impl Sink for PySink<'_, '_> {
         self.keys.push(Key::Shape(k));
     }
     fn data_key(&mut self, k: &str) {
-        let k = self.out.text(k);
+        let k = self.out.data_text(k);
         self.keys.push(Key::Data(k));
     }
     fn text(&mut self, s: &str, kind: Text) {

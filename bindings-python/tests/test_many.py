@@ -250,3 +250,41 @@ def test_a_household_text_is_left_as_it_was(engine, population):
     assert [r["household_id"] for r in results] == [f"家庭-{i}" for i in range(20)]
     engine.evaluate(texts[0])
     assert [sys.getsizeof(t) for t in texts] == sizes
+
+
+def test_no_household_text_outlives_the_call(engine):
+    """The engine keeps the words of its results from one call to the next, but not a
+    household's own texts: a member id is held by the result alone once the call is
+    done (counted by reference, since the tables live in Rust)."""
+    import sys
+
+    h = example("household")
+    secret = "成员-" + "x7q" * 3
+    old = h["members"][0]["id"]
+    h["members"][0]["id"] = secret
+    h = json.loads(json.dumps(h).replace(json.dumps(old), json.dumps(secret)))
+    result = engine.evaluate(h)
+
+    found = []
+
+    def walk(x):
+        if isinstance(x, dict):
+            for k, v in x.items():
+                if k == secret:
+                    found.append(k)
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+        elif isinstance(x, str) and x == secret:
+            found.append(x)
+
+    walk(result)
+    assert found, "the id is in the result"
+    ids = {id(x) for x in found}
+    assert len(ids) == 1  # one str object serves every place in the result
+    obj = found[0]
+    held = sum(1 for x in found if x is obj)
+    found.clear()
+    # the result's places, plus `obj` and getrefcount's argument
+    assert sys.getrefcount(obj) == held + 2
