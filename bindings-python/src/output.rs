@@ -275,23 +275,26 @@ impl TextCache {
         self.in_map(py, s)
     }
 
-    /// [`TextCache::get`] without the map: a longer text, or one whose slot another
-    /// took, is made anew (for texts that are kept only for one call, where filling the
-    /// map cost more than it saved).
+    /// [`TextCache::get`] for texts kept only for one call: a longer text is made anew,
+    /// and the map holds only short texts whose slot another took. A text met for the
+    /// first time (most of them, in a call of one household) then costs no entry in the
+    /// map, whose filling cost more than it saved there; in a call of many households,
+    /// those that share a slot are still made once.
     fn get_short<'py>(&mut self, py: Python<'py>, s: &str) -> Bound<'py, PyString> {
         if s.len() > SHORT {
             return PyString::new(py, s);
         }
         let w = short_words(s.as_bytes());
         let slot = short_slot(&w, s.len());
-        if let Some((b, n, t)) = &self.short[slot] {
-            if *n as usize == s.len() && *b == w {
-                return t.bind(py).clone();
+        match &self.short[slot] {
+            Some((b, n, t)) if *n as usize == s.len() && *b == w => t.bind(py).clone(),
+            Some(_) => self.in_map(py, s),
+            None => {
+                let t = PyString::new(py, s);
+                self.short[slot] = Some((w, s.len() as u8, t.clone().unbind()));
+                t
             }
         }
-        let t = PyString::new(py, s);
-        self.short[slot] = Some((w, s.len() as u8, t.clone().unbind()));
-        t
     }
 
     /// Forgets every text (the tables' memory is kept).
