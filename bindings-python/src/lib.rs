@@ -176,13 +176,34 @@ fn households_iter<'py>(households: &Bound<'py, PyAny>) -> PyResult<Bound<'py, P
     households.try_iter()
 }
 
-fn items(py: Python<'_>, households: &Bound<'_, PyAny>) -> PyResult<Vec<Item>> {
-    let mut conv = Converter::new(py)?;
-    let mut out = Vec::new();
-    for h in households_iter(households)? {
-        out.push(item(&mut conv, &h?)?);
+/// The households of a Python iterable, converted one at a time as the core asks for
+/// them (it takes them a chunk at a time), taking the GIL back for each: a comparison of
+/// millions of households holds one chunk of them in memory, not all (all of them
+/// converted first took 80 MB for 100,000). The first Python error stops the iteration
+/// and is kept in `failed`, for the caller to raise.
+struct Pulled {
+    households: Py<PyIterator>,
+    failed: std::sync::Mutex<Option<PyErr>>,
+}
+
+impl Pulled {
+    fn iter(&self) -> impl Iterator<Item = Item> + '_ {
+        std::iter::from_fn(move || {
+            Python::attach(|py| {
+                let mut households = self.households.bind(py).clone();
+                let next = households.next()?.and_then(|h| item(&mut Converter::new(py)?, &h));
+                match next {
+                    Ok(item) => Some(item),
+                    Err(e) => {
+                        if let Ok(mut failed) = self.failed.lock() {
+                            failed.get_or_insert(e);
+                        }
+                        None
+                    }
+                }
+            })
+        })
     }
-    Ok(out)
 }
 
 fn date_arg(py: Python<'_>, name: &str, s: Option<&str>) -> PyResult<Option<jiuzhu_core::Date>> {
@@ -632,8 +653,11 @@ impl Core {
         shield(py, || {
             // (the comparison itself fills no message)
             let opts = self.options(py, as_of, default_as_of, None, false, true)?;
-            let items = items(py, households)?;
-            let c = detached(py, || jiuzhu_core::compare::compare(&self.engine, &reform.engine, items.iter(), &opts))?;
+            let pulled = Pulled { households: households_iter(households)?.unbind(), failed: std::sync::Mutex::new(None) };
+            let c = detached(py, || jiuzhu_core::compare::compare(&self.engine, &reform.engine, pulled.iter(), &opts))?;
+            if let Some(e) = pulled.failed.into_inner().ok().flatten() {
+                return Err(e);
+            }
             let mut out = self.out(py)?;
             let made = out.comparison(&c);
             self.keep(out);

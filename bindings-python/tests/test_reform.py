@@ -6,6 +6,7 @@ import subprocess
 from decimal import Decimal
 
 import pandas as pd
+import pytest
 
 import jiuzhu
 from conftest import example, plain
@@ -85,3 +86,26 @@ def test_compare_takes_a_frame_and_gives_a_frame(engine, population):
     assert row.recipients_change == p["recipients"]["reform"] - p["recipients"]["baseline"]
     assert frame.gainers.dtype == "int64"
     assert result.to_frame().equals(frame)
+
+
+def test_compare_reads_households_as_it_goes(engine, population):
+    """The households are converted as the comparison takes them, a chunk at a time: a
+    generator gives what its list gives, and an exception it raises comes out of the
+    call (with no result)."""
+    reform = engine.with_parameters(REFORM)
+    households = population * 30  # 6,000: several of the core's chunks
+    assert jiuzhu.compare(engine, reform, (h for h in households)) == jiuzhu.compare(engine, reform, households)
+
+    def failing():
+        yield from households[:5000]
+        raise RuntimeError("the source failed")
+
+    with pytest.raises(RuntimeError, match="the source failed"):
+        jiuzhu.compare(engine, reform, failing())
+    # a household Python cannot even convert stops it too
+    class Unprintable(Decimal):
+        def __str__(self):
+            raise ValueError("no str")
+
+    with pytest.raises(ValueError, match="no str"):
+        jiuzhu.compare(engine, reform, [population[0], {"id": "x", "size": Unprintable(1)}])
