@@ -369,9 +369,8 @@ impl Engine {
     /// valid household (the fast reader, [`household::read_household_fast`], gives up at
     /// anything unusual and the full path then reports every error).
     pub fn read_str(&self, text: &str, opts: &Options) -> Result<Household> {
-        if let Some(h) = self.read_fast(text, opts) {
-            self.check_region(&h.region)?;
-            return Ok(h);
+        if let Some(read) = self.read_fast_checked(text, opts) {
+            return read;
         }
         let v = household::parse_household_text(text).map_err(Error::Validation)?;
         self.read_full(&v, opts)
@@ -396,14 +395,17 @@ impl Engine {
     /// up on, so the answer is [`Engine::read_full`]'s.
     pub fn read(&self, v: &serde_json::Value, opts: &Options) -> Result<Household> {
         if v.is_object() {
-            if let Ok(text) = serde_json::to_string(v) {
-                if let Some(h) = self.read_fast(&text, opts) {
-                    self.check_region(&h.region)?;
-                    return Ok(h);
-                }
+            if let Some(read) = serde_json::to_string(v).ok().and_then(|text| self.read_fast_checked(&text, opts)) {
+                return read;
             }
         }
         self.read_full(v, opts)
+    }
+
+    /// [`Engine::read_fast`] with the region checked: `None` means "use the full reader".
+    fn read_fast_checked(&self, text: &str, opts: &Options) -> Option<Result<Household>> {
+        let h = self.read_fast(text, opts)?;
+        Some(self.check_region(&h.region).map(|()| h))
     }
 
     /// The full reader alone: every problem of the document, each with its path.

@@ -117,6 +117,7 @@ impl<O: std::ops::Deref<Target = [Outcome]>> Decision<'_, O> {
             .zip(self.outcomes.iter())
             .map(|(p, o)| (p.id.clone(), self.program(o)))
             .collect();
+        let totals = self.totals();
         let (h, d) = (self.h, &self.derived);
         Assessment {
             household_id: h.id.clone(),
@@ -145,7 +146,7 @@ impl<O: std::ops::Deref<Target = [Outcome]>> Decision<'_, O> {
                     .collect(),
             },
             programs,
-            totals: Totals { monthly: Money(self.totals[0]), one_off: Money(self.totals[1]), annual: Money(self.totals[2]) },
+            totals,
             trace: self.trace,
         }
     }
