@@ -9,6 +9,7 @@
 
 mod input;
 mod output;
+mod prefault;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -552,6 +553,7 @@ impl Core {
             // the pause, Python 3.11 ran ~530 young collections over 10,000 households,
             // 0.17 µs a household in all (3.13: one); with it, none.
             let _gc = GcPause::new(py)?;
+            let _arenas = prefault::Prefault::new(py);
             let list = PyList::empty(py);
             self.each_decided(py, households, &opts, threads, |index, item, decided| {
                 list.append(match decided {
@@ -602,6 +604,7 @@ impl Core {
             let width = self.frame_schema(categories.clone()).len();
             let columns: Vec<Bound<'py, PyList>> = (0..width).map(|_| PyList::empty(py)).collect();
             let mut out = self.out(py)?;
+            let _arenas = prefault::Prefault::new(py);
             let none = py.None().into_bound(py);
             // Read off each decision (status, category, amount and totals), with nothing
             // rendered: no reason, breakdown or message is made for a flat row.
