@@ -23,6 +23,13 @@ with its default threads (every core) against `jiuzhu batch FILE -o /dev/null` w
 default threads (every core; less an empty run), best of ROUNDS each, and prints
 `python_wall_us core_wall_us ratio`.
 
+CORE=many measures the core doing the same job as `evaluate_many` instead of
+`jiuzhu batch`: the core's own `Engine::evaluate_many(lines, threads 1)`, assessments
+(Rust objects) out, kept until all are made and then dropped, timed inside
+`jiuzhu-native-bench --many FILE` (bench/native; JIUZHU_NATIVE names the binary, default
+target/release/jiuzhu-native-bench), one pass per round after one to warm up. Prints
+`python_us core_us ratio` as above.
+
 Prints one line: `python_us core_us ratio with_gc_us gc_us` (µs per household):
 python_us the call alone, core_us the core's, ratio python_us / core_us (the first
 three as before: other scripts read them), with_gc_us the call and the collection after
@@ -40,6 +47,7 @@ import jiuzhu
 ROUNDS = int(os.environ.get("ROUNDS", "7"))
 WALL = os.environ.get("WALL", "0") == "1"
 MESSAGES = os.environ.get("MESSAGES", "1") != "0"
+CORE = os.environ.get("CORE", "batch")
 
 
 def core_cpu(jz, path):
@@ -48,6 +56,13 @@ def core_cpu(jz, path):
     subprocess.run([jz, "batch", path, "--threads", "1", "-o", os.devnull, *flags], check=True, stderr=subprocess.DEVNULL)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def core_many(native, path):
+    """The core's evaluate_many, µs per household, as bench/native times it."""
+    flags = [] if MESSAGES else ["0"]
+    out = subprocess.run([native, "--many", path, *flags], check=True, capture_output=True, text=True).stdout
+    return float(out.split()[-1])
 
 
 def core_wall(jz, path):
@@ -90,6 +105,14 @@ def main():
     empty = os.path.join(os.path.dirname(os.path.abspath(path)), "empty.jsonl")
     open(empty, "w").close()
     n = len(lines)
+    if CORE == "many":
+        native = os.environ.get("JIUZHU_NATIVE", "target/release/jiuzhu-native-bench")
+        core, py = [], []
+        for _ in range(ROUNDS):
+            core.append(core_many(native, path))
+            py.append(python_cpu(engine, lines)[0] / n * 1e6)
+        print(f"{min(py):.1f} {min(core):.1f} {min(py) / min(core):.2f}")
+        return
     if WALL:
         base, core, py = [], [], []
         for _ in range(ROUNDS):

@@ -21,8 +21,10 @@
 #      times Python evaluate_many and the wasm package's evaluateJson in a loop against
 #      `jiuzhu batch --threads 1` on the same 10,000 households (bench/bindings.py,
 #      bench/bindings.mjs), with messages and without (MESSAGES=0: `--no-messages`,
-#      `messages=False`), and prints a table; and the wall time of Python's
-#      evaluate_many with its default threads against `jiuzhu batch` with its own (WALL=1).
+#      `messages=False`), and prints a table; Python's evaluate_many against the core's
+#      own `Engine::evaluate_many`, Rust assessments out (CORE=many, timed in bench/native);
+#      and the wall time of Python's evaluate_many with its default threads against
+#      `jiuzhu batch` with its own (WALL=1).
 #
 # The machine matters: the script prints nproc, the CPU model and the load average
 # before and after. Numbers from a loaded machine are lower bounds on throughput.
@@ -168,6 +170,8 @@ if [ -x bindings-python/.venv/bin/python ] && bindings-python/.venv/bin/python -
   BINDINGS+=("python evaluate_many: $(echo "$r" | awk '{printf "%s µs vs core %s µs per household = %sx (with the collection it leaves: %s µs)", $1, $2, $3, $4}')")
   r=$(MESSAGES=0 bindings-python/.venv/bin/python bench/bindings.py "$OUT/synth-10000.jsonl" "$JZ")
   BINDINGS+=("python evaluate_many(messages=False): $(echo "$r" | awk '{printf "%s µs vs core --no-messages %s µs per household = %sx", $1, $2, $3}')")
+  r=$(CORE=many JIUZHU_NATIVE="$NATIVE" bindings-python/.venv/bin/python bench/bindings.py "$OUT/synth-10000.jsonl" "$JZ")
+  BINDINGS+=("python evaluate_many against the core's evaluate_many (objects out in both): $(echo "$r" | awk '{printf "%s µs vs core %s µs per household = %sx", $1, $2, $3}')")
   r=$(WALL=1 bindings-python/.venv/bin/python bench/bindings.py "$OUT/synth-10000.jsonl" "$JZ")
   BINDINGS+=("python evaluate_many, default threads, wall: $(echo "$r" | awk '{printf "%s µs vs core batch (default threads) %s µs per household = %sx", $1, $2, $3}')")
 else

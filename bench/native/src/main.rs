@@ -10,6 +10,8 @@
 //! (both from an already validated `Household`), and the engine JSON text → JSON text.
 //!
 //! `cargo run --release --manifest-path bench/native/Cargo.toml -- [N] [--json]`
+//!
+//! With `--many FILE`, it times the core's `evaluate_many` instead (see [`many`]).
 
 use jiuzhu_core::date::{days_before, months_before};
 use jiuzhu_core::household::{
@@ -535,8 +537,32 @@ fn best_of<F: FnMut()>(reps: usize, mut f: F) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
+/// `--many FILE [MESSAGES]`: the core's own `Engine::evaluate_many` on FILE's households,
+/// one thread, the assessments kept until all are made and then dropped: what Python's
+/// `evaluate_many(lines, threads=1)` does, in Rust, with Rust objects out. Prints µs per
+/// household of one pass, after a pass to warm up. bench/bindings.py runs it between its
+/// own rounds (`CORE=many`).
+fn many(path: &str, messages: bool) {
+    let text = std::fs::read_to_string(path).expect("the households file");
+    let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    let engine = Engine::new().expect("the embedded pack");
+    let opts = Options { messages, ..Options::default() };
+    let pass = || {
+        let t = Instant::now();
+        let out = engine.evaluate_many(black_box(&lines), &opts, Some(1));
+        assert!(out.iter().all(Result::is_ok), "every household evaluates");
+        drop(black_box(out));
+        t.elapsed().as_secs_f64()
+    };
+    pass();
+    println!("{:.3}", pass() / lines.len() as f64 * 1e6);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--many") {
+        return many(args.get(1).expect("--many FILE"), args.get(2).map(String::as_str) != Some("0"));
+    }
     let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(2000);
     let date = parse_date("2025-03-01").expect("a date");
     let engine = Engine::new().expect("the embedded pack");
