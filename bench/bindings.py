@@ -4,11 +4,15 @@
 
 FILE.jsonl: households from `jiuzhu synth N --seed 42`; JIUZHU: the release command
 (default target/release/jiuzhu). Both sides use one thread and are timed in CPU time
-(user + system), the best of ROUNDS (default 7) runs each, interleaved:
+(user + system), the best of ROUNDS (default 7) runs each, interleaved. Each round of
+either side runs in a fresh process: the speed of a process on this VM varies with where
+its memory lands (per-process bests of 25.6 to 28.9 µs for the same Python call), and a
+best of rounds inside one process kept that spread (docs/performance.md, tenth session).
 
 * core: `jiuzhu batch FILE --threads 1 -o /dev/null` (JSON text in, JSON text out);
 * Python: `Engine().evaluate_many(lines, threads=1)` (JSON text in, Python objects out,
-  money as Decimal), after the engine is built and the file read;
+  money as Decimal), after the engine is built, the file read and a first call on 500
+  of the households (`bench/bindings.py --round FILE`, run by the main script);
 * the collection the call leaves behind: a `gc.collect()` right after the call, less a
   `gc.collect()` on its own just before (the interpreter's own objects). The objects of
   the result that Python's cyclic collector tracks are walked by every collection while
@@ -95,12 +99,37 @@ def python_cpu(engine, lines):
     return called - start, (collected - called) - alone
 
 
+def read_lines(path):
+    with open(path, encoding="utf-8") as f:
+        return [l for l in f.read().splitlines() if l]
+
+
+def one_round(path, wall):
+    """`--round`: one Python measurement in this fresh interpreter, printed in seconds:
+    the wall time of the default call (`--wall`), or the call's CPU time and the
+    collection's."""
+    lines = read_lines(path)
+    engine = jiuzhu.Engine()
+    # the first call fills the engine's tables of keys, words and figures
+    engine.evaluate_many(lines[:500], threads=None if wall else 1, messages=MESSAGES)
+    if wall:
+        print(python_wall(engine, lines))
+    else:
+        print(*python_cpu(engine, lines))
+
+
+def python_round(path, wall=False):
+    flags = ["--wall"] if wall else []
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--round", path, *flags], check=True, capture_output=True, text=True).stdout
+    return [float(x) for x in out.split()]
+
+
 def main():
+    if sys.argv[1] == "--round":
+        return one_round(sys.argv[2], "--wall" in sys.argv[3:])
     path = sys.argv[1]
     jz = sys.argv[2] if len(sys.argv) > 2 else "target/release/jiuzhu"
-    with open(path, encoding="utf-8") as f:
-        lines = [l for l in f.read().splitlines() if l]
-    engine = jiuzhu.Engine()
+    lines = read_lines(path)
     # the command's run includes building the engine (a few ms): subtract an empty run
     empty = os.path.join(os.path.dirname(os.path.abspath(path)), "empty.jsonl")
     open(empty, "w").close()
@@ -110,7 +139,7 @@ def main():
         core, py = [], []
         for _ in range(ROUNDS):
             core.append(core_many(native, path))
-            py.append(python_cpu(engine, lines)[0] / n * 1e6)
+            py.append(python_round(path)[0] / n * 1e6)
         print(f"{min(py):.1f} {min(core):.1f} {min(py) / min(core):.2f}")
         return
     if WALL:
@@ -118,7 +147,7 @@ def main():
         for _ in range(ROUNDS):
             base.append(core_wall(jz, empty))
             core.append(core_wall(jz, path))
-            py.append(python_wall(engine, lines))
+            py.append(python_round(path, wall=True)[0])
         core_us = (min(core) - min(base)) / n * 1e6
         py_us = min(py) / n * 1e6
         print(f"{py_us:.1f} {core_us:.1f} {py_us / core_us:.2f}")
@@ -127,7 +156,7 @@ def main():
     for _ in range(ROUNDS):
         base.append(core_cpu(jz, empty))
         core.append(core_cpu(jz, path))
-        call, collect = python_cpu(engine, lines)
+        call, collect = python_round(path)
         py.append(call)
         with_gc.append(call + collect)
         gc_only.append(collect)
