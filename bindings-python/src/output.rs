@@ -221,6 +221,8 @@ pub struct Tables {
     data: TextCache,
     /// The code points of the last non-ASCII text made (see [`Out::new_text`]).
     wide: Vec<u32>,
+    /// Its UTF-16 code units, when all are in the Basic Multilingual Plane.
+    units16: Vec<u16>,
     /// The shape's keys made so far, in the order first met: never removed, so that a
     /// sink can refer to one by its position (without a reference count to keep).
     key_strs: Vec<Py<PyString>>,
@@ -238,6 +240,7 @@ impl Default for Tables {
             words: TextCache::default(),
             data: TextCache::default(),
             wide: Vec::new(),
+            units16: Vec::new(),
             key_strs: Vec::new(),
             key_slots: vec![(0, 0, 0); KEY_SLOTS].into_boxed_slice(),
         }
@@ -370,6 +373,34 @@ fn wchar_size<T>(_: unsafe extern "C" fn(*const T, pyo3::ffi::Py_ssize_t) -> *mu
     std::mem::size_of::<T>()
 }
 
+/// `s` as UTF-16 code units in `out`, if every character is in the Basic Multilingual
+/// Plane (one unit each); `false` (and `out` unspecified) at the first that is not.
+#[cfg_attr(not(unix), allow(dead_code))]
+fn bmp_units(s: &str, out: &mut Vec<u16>) -> bool {
+    let b = s.as_bytes();
+    // At most one unit a byte; filled in place, then cut to the units written.
+    out.clear();
+    out.resize(b.len(), 0);
+    let (mut i, mut n) = (0, 0);
+    while i < b.len() {
+        let c = b[i];
+        let (unit, width) = if c < 0x80 {
+            (u16::from(c), 1)
+        } else if c < 0xE0 {
+            ((u16::from(c & 0x1F) << 6) | u16::from(b[i + 1] & 0x3F), 2)
+        } else if c < 0xF0 {
+            ((u16::from(c & 0x0F) << 12) | (u16::from(b[i + 1] & 0x3F) << 6) | u16::from(b[i + 2] & 0x3F), 3)
+        } else {
+            return false; // four bytes: beyond the BMP
+        };
+        out[n] = unit;
+        n += 1;
+        i += width;
+    }
+    out.truncate(n);
+    true
+}
+
 /// The text format2 writes for these cents (`-1234.50`), in `buf`. In 64 bits: a
 /// division of `i128` is a library call, several times the cost.
 fn cents_text(cents: i64, buf: &mut [u8; 24]) -> &str {
@@ -462,10 +493,33 @@ impl<'py> Out<'py> {
     }
 
     /// A new Python str. A non-ASCII text (a message with its figures: Chinese and
-    /// digits) is given to Python as code points, which it copies in two tight loops;
-    /// its UTF-8 decoder took several times as long on such mixed text.
+    /// digits) is given to Python as UTF-16 code units of the Basic Multilingual Plane
+    /// (what CPython keeps such a text as), decoded here from UTF-8 in one loop; Python
+    /// then finds the widest unit and copies them. Its own UTF-8 decoder took several
+    /// times as long on such mixed text, and code points (`PyUnicode_FromWideChar`,
+    /// the way before) cost a four-byte copy and a second narrowing loop.
     pub fn new_text(&mut self, s: &str) -> PyResult<Bound<'py, PyString>> {
-        if s.is_ascii() || wchar_size(pyo3::ffi::PyUnicode_FromWideChar) != 4 {
+        if s.is_ascii() {
+            return Ok(PyString::new(self.py, s));
+        }
+        #[cfg(unix)]
+        if bmp_units(s, &mut self.t.units16) {
+            extern "C" {
+                // cpython/unicodeobject.h, 3.3 on; not in the limited API, but exported
+                // by every CPython on Linux and macOS (as `input::text_of`'s function).
+                fn PyUnicode_FromKindAndData(kind: std::ffi::c_int, buffer: *const std::ffi::c_void, size: pyo3::ffi::Py_ssize_t) -> *mut pyo3::ffi::PyObject;
+            }
+            const PYUNICODE_2BYTE_KIND: std::ffi::c_int = 2;
+            let units = &self.t.units16;
+            // SAFETY: `units` holds `units.len()` UTF-16 code units of the BMP, none a
+            // surrogate (they come from a &str); the new reference is owned (or null
+            // with the error set).
+            unsafe {
+                let p = PyUnicode_FromKindAndData(PYUNICODE_2BYTE_KIND, units.as_ptr().cast(), units.len() as pyo3::ffi::Py_ssize_t);
+                return Ok(Bound::from_owned_ptr_or_err(self.py, p)?.cast_into_unchecked());
+            }
+        }
+        if wchar_size(pyo3::ffi::PyUnicode_FromWideChar) != 4 {
             return Ok(PyString::new(self.py, s));
         }
         let wide = &mut self.t.wide;
@@ -827,6 +881,18 @@ impl Sink for PySink<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bmp_units_are_utf16_of_the_basic_plane() {
+        let mut units = Vec::new();
+        for s in ["", "plain", "é", "中", "家庭人均金融资产 77,341.85 元", "\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}", "a\u{0}b"] {
+            assert!(bmp_units(s, &mut units), "{s:?}");
+            assert_eq!(units, s.encode_utf16().collect::<Vec<_>>(), "{s:?}");
+        }
+        for s in ["😀", "家庭-😀", "\u{10000}", "𝔘 ok"] {
+            assert!(!bmp_units(s, &mut units), "{s:?}");
+        }
+    }
 
     #[test]
     fn cents_as_format2_writes_them() {
