@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +23,25 @@ RULES = ROOT / "rules"
 def example(name: str) -> dict:
     """examples/<name>.json as a dict."""
     return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def on_threads(work, n):
+    """Runs `work(k)` for k in 0..n, each on a thread of its own, all at once; returns
+    what they raised (an empty list when none did)."""
+    failures = []
+
+    def run(k):
+        try:
+            work(k)
+        except Exception as e:  # noqa: BLE001 - returned to the test
+            failures.append(e)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return failures
 
 
 def plain(x):

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import jiuzhu
 import pytest
-from conftest import example, plain
+from conftest import example, on_threads, plain
 
 
 def test_one_result_per_household_in_order(engine, population):
@@ -217,26 +217,15 @@ def test_threads_sharing_one_engine_get_the_results_of_one(engine, population):
     expected = [plain(engine.evaluate(h)) for h in households]
     expected_many = [plain(r) for r in engine.evaluate_many(households, threads=1)]
     assert expected_many == expected
-    failures = []
-
     def work(k):
-        try:
-            for _ in range(3):
-                if k % 2:
-                    got = [plain(engine.evaluate(h)) for h in households]
-                else:
-                    got = [plain(r) for r in engine.evaluate_many(households, threads=1 + k % 3)]
-                if got != expected:
-                    failures.append(k)
-        except Exception as e:  # pragma: no cover - reported below
-            failures.append(repr(e))
+        for _ in range(3):
+            if k % 2:
+                got = [plain(engine.evaluate(h)) for h in households]
+            else:
+                got = [plain(r) for r in engine.evaluate_many(households, threads=1 + k % 3)]
+            assert got == expected, k
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
+    assert on_threads(work, 6) == []
 
 
 def test_a_household_text_is_left_as_it_was(engine, population):

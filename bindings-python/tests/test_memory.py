@@ -11,11 +11,11 @@ library's allocator is never replaced. These tests read the allocator through ct
 
 import ctypes
 import sys
-import threading
 
 import pytest
 
 import jiuzhu
+from conftest import on_threads
 
 LINUX = sys.platform == "linux"
 
@@ -126,20 +126,12 @@ def test_another_librarys_allocator_is_left_alone(engine, population):
 def test_threads_at_once_leave_it_as_it_was(engine, population):
     before = arena_allocator()
     expected = engine.evaluate_many(population, threads=1)
-    results, failures = {}, []
+    results = {}
 
     def run(k):
-        try:
-            for _ in range(3):
-                results[k] = engine.evaluate_many(population, threads=1 + k % 2)
-        except Exception as e:  # noqa: BLE001 - reported below
-            failures.append(e)
+        for _ in range(3):
+            results[k] = engine.evaluate_many(population, threads=1 + k % 2)
 
-    workers = [threading.Thread(target=run, args=(k,)) for k in range(4)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    assert failures == []
+    assert on_threads(run, 4) == []
     assert all(results[k] == expected for k in range(4))
     assert arena_allocator() == before
