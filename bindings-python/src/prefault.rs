@@ -71,14 +71,19 @@ mod linux {
 
     static STATE: Mutex<State> = Mutex::new(State { under: None, depth: 0 });
 
-    fn under() -> ArenaAllocator {
-        STATE.lock().unwrap_or_else(|p| p.into_inner()).under.expect("installed over an allocator")
+    /// The allocator ours wraps (set before ours is ever installed, never unset).
+    fn under() -> Option<ArenaAllocator> {
+        STATE.lock().unwrap_or_else(|p| p.into_inner()).under
     }
 
+    // Called by CPython: nothing here may unwind (a panic in an `extern "C"` function
+    // aborts the process), hence no `expect`.
     unsafe extern "C" fn alloc(_: *mut c_void, size: usize) -> *mut c_void {
-        let under = under();
+        let Some((ctx, Some(make))) = under().map(|u| (u.ctx, u.alloc)) else {
+            return std::ptr::null_mut(); // cannot happen; CPython reports no memory
+        };
         // SAFETY: the allocator CPython had, called as CPython calls it.
-        let arena = unsafe { (under.alloc.expect("an arena allocator"))(under.ctx, size) };
+        let arena = unsafe { make(ctx, size) };
         if !arena.is_null() {
             // An error (an older kernel, memory short) leaves the pages to fault in as
             // before; an arena is page-aligned.
@@ -89,9 +94,10 @@ mod linux {
     }
 
     unsafe extern "C" fn free(_: *mut c_void, arena: *mut c_void, size: usize) {
-        let under = under();
-        // SAFETY: an arena of `under` (ours are), freed as CPython frees it.
-        unsafe { (under.free.expect("an arena allocator"))(under.ctx, arena, size) }
+        if let Some((ctx, Some(release))) = under().map(|u| (u.ctx, u.free)) {
+            // SAFETY: an arena of `under` (ours are), freed as CPython frees it.
+            unsafe { release(ctx, arena, size) }
+        }
     }
 
     fn mark() -> *mut c_void {
@@ -127,10 +133,11 @@ mod linux {
     pub fn leave() {
         let mut state = STATE.lock().unwrap_or_else(|p| p.into_inner());
         state.depth -= 1;
-        if state.depth == 0 && current().is_ours() {
-            let mut under = state.under.expect("installed over an allocator");
-            // SAFETY: with the GIL; CPython copies the struct.
-            unsafe { PyObject_SetArenaAllocator(&mut under) };
+        if let (0, Some(mut under)) = (state.depth, state.under) {
+            if current().is_ours() {
+                // SAFETY: with the GIL; CPython copies the struct.
+                unsafe { PyObject_SetArenaAllocator(&mut under) };
+            }
         }
     }
 }
