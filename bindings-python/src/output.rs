@@ -219,9 +219,7 @@ pub struct Tables {
     /// The households' texts of the call under way ([`Out::data_text`]; emptied when it
     /// ends, its table kept).
     data: TextCache,
-    /// The code points of the last non-ASCII text made (see [`Out::new_text`]).
-    wide: Vec<u32>,
-    /// Its UTF-16 code units, when all are in the Basic Multilingual Plane.
+    /// The UTF-16 code units of the last non-ASCII text made (see [`Out::new_text`]).
     units16: Vec<u16>,
     /// The shape's keys made so far, in the order first met: never removed, so that a
     /// sink can refer to one by its position (without a reference count to keep).
@@ -239,7 +237,6 @@ impl Default for Tables {
             money_made: (0..MONEY_SLOTS).map(|_| None).collect(),
             words: TextCache::default(),
             data: TextCache::default(),
-            wide: Vec::new(),
             units16: Vec::new(),
             key_strs: Vec::new(),
             key_slots: vec![(0, 0, 0); KEY_SLOTS].into_boxed_slice(),
@@ -368,11 +365,6 @@ fn short_slot(w: &[u64; 3], len: usize) -> usize {
     (h >> (64 - SHORT_SLOTS.trailing_zeros())) as usize
 }
 
-/// The size of the platform's `wchar_t` (4 where it holds a code point: Linux, macOS).
-fn wchar_size<T>(_: unsafe extern "C" fn(*const T, pyo3::ffi::Py_ssize_t) -> *mut pyo3::ffi::PyObject) -> usize {
-    std::mem::size_of::<T>()
-}
-
 /// `s` as UTF-16 code units in `out`, if every character is in the Basic Multilingual
 /// Plane (one unit each); `false` (and `out` unspecified) at the first that is not.
 #[cfg_attr(not(unix), allow(dead_code))]
@@ -497,7 +489,9 @@ impl<'py> Out<'py> {
     /// (what CPython keeps such a text as), decoded here from UTF-8 in one loop; Python
     /// then finds the widest unit and copies them. Its own UTF-8 decoder took several
     /// times as long on such mixed text, and code points (`PyUnicode_FromWideChar`,
-    /// the way before) cost a four-byte copy and a second narrowing loop.
+    /// the way before) cost a four-byte copy and a second narrowing loop. Not on
+    /// Windows, whose Python does not export the function to an abi3 module: there,
+    /// Python's decoder.
     pub fn new_text(&mut self, s: &str) -> PyResult<Bound<'py, PyString>> {
         if s.is_ascii() {
             return Ok(PyString::new(self.py, s));
@@ -519,26 +513,8 @@ impl<'py> Out<'py> {
                 return Ok(Bound::from_owned_ptr_or_err(self.py, p)?.cast_into_unchecked());
             }
         }
-        if wchar_size(pyo3::ffi::PyUnicode_FromWideChar) != 4 {
-            return Ok(PyString::new(self.py, s));
-        }
-        let wide = &mut self.t.wide;
-        // At most one code point a byte; filled in place (an `extend` pushed one at a
-        // time, checking the capacity at each).
-        wide.clear();
-        wide.resize(s.len(), 0);
-        let mut n = 0;
-        for (w, c) in wide.iter_mut().zip(s.chars()) {
-            *w = c as u32;
-            n += 1;
-        }
-        wide.truncate(n);
-        // SAFETY: a valid buffer of `wide.len()` UCS-4 code points (a &str has no
-        // surrogates); the new reference is owned (or null with the error set).
-        unsafe {
-            let p = pyo3::ffi::PyUnicode_FromWideChar(wide.as_ptr() as *const _, wide.len() as pyo3::ffi::Py_ssize_t);
-            Ok(Bound::from_owned_ptr_or_err(self.py, p)?.cast_into_unchecked())
-        }
+        // A character beyond the BMP (an emoji in an id: rare): Python's UTF-8 decoder.
+        Ok(PyString::new(self.py, s))
     }
 
     pub fn decimal(&mut self, text: &str) -> PyResult<Bound<'py, PyAny>> {
