@@ -72,7 +72,7 @@ pub fn run(args: Args) -> u8 {
     let writer: Box<dyn Write> = if args.output == "-" {
         Box::new(BufWriter::with_capacity(OUT_BUFFER, io::stdout().lock()))
     } else {
-        match File::create(&args.output) {
+        match crate::output::create(Path::new(&args.output)) {
             Ok(f) => Box::new(BufWriter::with_capacity(OUT_BUFFER, f)),
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", args.output);

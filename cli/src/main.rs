@@ -7,6 +7,7 @@ mod check;
 mod common;
 mod compare;
 mod evaluate;
+mod output;
 mod schema;
 mod synth;
 mod test;

@@ -46,7 +46,7 @@ pub fn run(args: Args) -> u8 {
     };
     let mut writer: Box<dyn Write> = match &args.output {
         None => Box::new(BufWriter::with_capacity(1 << 20, io::stdout().lock())),
-        Some(path) => match File::create(path) {
+        Some(path) => match crate::output::create(path) {
             Ok(f) => Box::new(BufWriter::with_capacity(1 << 20, f)),
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", path.display());
