@@ -95,6 +95,19 @@ fn synth_is_deterministic_and_writes_files() {
     let r = run(&["synth", "120", "--seed", "7", "-o", path(&file)], None);
     assert_eq!((r.code, r.stdout.as_str()), (0, ""));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), a);
+    // Written again, shorter: the file holds the new bytes only (src/output.rs replaces
+    // a file of ours rather than truncating it) and keeps its permissions.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::Permissions::from_mode(0o600);
+        std::fs::set_permissions(&file, mode).unwrap();
+        let r = run(&["synth", "5", "-o", path(&file)], None);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), d);
+        let meta = std::fs::metadata(&file).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
     let engine = jiuzhu_core::Engine::new().unwrap();
     let core: Vec<String> = jiuzhu_core::synth::synth(
         &engine,
