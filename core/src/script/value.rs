@@ -489,11 +489,15 @@ impl Val {
     #[inline(always)]
     fn decimal(&self) -> Decimal {
         let (h, w) = (self.head.get(), self.word);
-        let mut b = [0u8; 16];
-        b[0..4].copy_from_slice(&((h as u32) & !0xFF).to_le_bytes());
-        b[4..12].copy_from_slice(&w.to_le_bytes());
-        b[12..16].copy_from_slice(&((h >> 32) as u32).to_le_bytes());
-        Decimal::deserialize(b)
+        let (lo, mid, hi) = (w as u32, (w >> 32) as u32, (h >> 32) as u32);
+        let (negative, scale) = (h >> 31 & 1 != 0, (h >> 16) as u32 & 0xFF);
+        // (`from_parts`, small enough to be inlined, where `Decimal::deserialize` is not.)
+        let mut d = Decimal::from_parts(lo, mid, hi, negative, scale);
+        if negative && lo | mid | hi == 0 {
+            // `from_parts` makes a negative zero positive: kept as it was.
+            d.set_sign_negative(true);
+        }
+        d
     }
 
     /// The value's parts, borrowed: what a `match` looks at.
