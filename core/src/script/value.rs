@@ -98,6 +98,7 @@ impl Str {
     #[allow(non_snake_case)]
     #[inline]
     pub fn Static(s: &'static str) -> Str {
+        debug_assert!((s.len() as u64) < 1 << 56);
         Str { head: head(STATIC, s.len() as u64), word: addr(s.as_ptr()), _rc: PhantomData }
     }
 
@@ -443,9 +444,9 @@ impl Val {
         let b = d.serialize();
         let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as u64;
         let (flags, lo, mid, hi) = (w(0), w(4), w(8), w(12));
-        // Only the scale (bits 16–23) and the sign (bit 31) of the flags are used: the
-        // tag's byte is free.
-        debug_assert_eq!(flags & 0xFFFF, 0);
+        // Only the scale (bits 16–23, at most 28) and the sign (bit 31) of the flags are
+        // used: the tag's byte is free, and `decimal` reads them back where they are.
+        debug_assert_eq!(flags & 0x7F00_FFFF, 0);
         // SAFETY: the low byte is `DEC`, not zero.
         Val { head: unsafe { NonZeroU64::new_unchecked(DEC as u64 | flags | hi << 32) }, word: lo | mid << 32, _rc: PhantomData }
     }
