@@ -18,7 +18,7 @@ use crate::json::{write_int, write_str};
 use std::borrow::Cow;
 use crate::messages::{Fill, Template};
 use crate::money::{self, Money};
-use crate::script::value::Val;
+use crate::script::value::{Val, ValRef};
 use crate::script::{Outcome, Outcomes, RawReason};
 use crate::{date, Date, Engine, Household};
 use rust_decimal::Decimal;
@@ -467,32 +467,33 @@ fn member_order<'o>(h: &'o Household, o: &'o Outcome) -> impl Iterator<Item = (&
 
 /// A value filling a message placeholder.
 fn fill(v: Option<&Val>) -> Option<Fill<'_>> {
-    Some(match v? {
-        Val::Dec(d) => Fill::Decimal(*d),
-        Val::Int(i) => Fill::Int(*i),
-        Val::Bool(b) => Fill::Bool(*b),
-        Val::Str(s) => Fill::Text(std::borrow::Cow::Borrowed(s.as_str())),
-        Val::Array(a) => Fill::List(a.iter().map(|x| x.to_string()).collect()),
-        other => Fill::Text(std::borrow::Cow::Owned(other.to_string())),
+    let v = v?;
+    Some(match v.view() {
+        ValRef::Dec(d) => Fill::Decimal(d),
+        ValRef::Int(i) => Fill::Int(i),
+        ValRef::Bool(b) => Fill::Bool(b),
+        ValRef::Str(s) => Fill::Text(std::borrow::Cow::Borrowed(s.as_str())),
+        ValRef::Array(a) => Fill::List(a.iter().map(|x| x.to_string()).collect()),
+        _ => Fill::Text(std::borrow::Cow::Owned(v.to_string())),
     })
 }
 
 /// A script's value, as [`Val::to_json`] gives it (decimals as money, two places).
 pub(crate) fn emit_val(sink: &mut impl Sink, v: &Val) {
-    match v {
-        Val::Unit => sink.null(),
-        Val::Bool(b) => sink.bool(*b),
-        Val::Int(i) => sink.int(*i),
-        Val::Dec(d) => sink.money(*d),
-        Val::Str(s) => sink.text(s, Text::Free),
-        Val::Array(items) => {
+    match v.view() {
+        ValRef::Unit => sink.null(),
+        ValRef::Bool(b) => sink.bool(b),
+        ValRef::Int(i) => sink.int(i),
+        ValRef::Dec(d) => sink.money(d),
+        ValRef::Str(s) => sink.text(s, Text::Free),
+        ValRef::Array(items) => {
             sink.open_list();
             for x in items.iter() {
                 emit_val(sink, x);
             }
             sink.close_list();
         }
-        Val::Map(m) => emit_map(sink, m.iter().map(|(k, v)| (k.as_str(), v))),
+        ValRef::Map(m) => emit_map(sink, m.iter().map(|(k, v)| (k.as_str(), v))),
     }
 }
 

@@ -16,7 +16,7 @@
 //! case both ways and compare the output byte for byte.
 
 use super::session::Session;
-use super::value::{intern, Frozen, Plain, Str, Val, ValMap};
+use super::value::{intern, Frozen, Owned, Plain, Str, Val, ValMap, ValRef as V};
 use crate::date::{days_before, months_before, parse_date};
 use crate::money::round2;
 use crate::pack::Limits;
@@ -24,7 +24,6 @@ use rhai::{ASTFlags, Expr, FnCallExpr, Stmt, StmtBlock, AST};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::rc::Rc;
 
 /// The evaluator gave up: run this household with Rhai instead.
 #[derive(Debug)]
@@ -592,7 +591,7 @@ impl Compiler {
                 E::Contains(item, container)
             }
             ("param", 1) => match &args[0] {
-                E::Const(c) if matches!(c.get(), Val::Str(_)) => E::Param(Key::new(c.get().as_str().expect("a string"))),
+                E::Const(c) if c.get().as_str().is_some() => E::Param(Key::new(c.get().as_str().expect("a string"))),
                 _ => E::Call(Builtin::Param, args),
             },
             ("round2", 1) => E::Call(Builtin::Round2, args),
@@ -622,10 +621,10 @@ fn split_method(e: &Expr) -> Option<(&Expr, &str, &[Expr])> {
 
 fn constant(d: &rhai::Dynamic) -> Result<E, String> {
     let v = strict_val(d).ok_or_else(|| format!("constant of type {}", d.type_name()))?;
-    Ok(match v {
-        Val::Array(a) => E::ConstArray(a.iter().map(Frozen::new).collect()),
-        v @ Val::Map(_) => E::ConstMap(Frozen::new(&v)),
-        v => E::Const(plain(v)),
+    Ok(match v.view() {
+        V::Array(a) => E::ConstArray(a.iter().map(Frozen::new).collect()),
+        V::Map(_) => E::ConstMap(Frozen::new(&v)),
+        _ => E::Const(plain(v)),
     })
 }
 
@@ -730,10 +729,9 @@ impl<'s> Run<'s> {
     /// counted whole, since its data now appears twice.
     fn grow(&mut self, v: &Val) -> R<()> {
         self.elems += 1;
-        match v {
-            Val::Str(s) => self.bytes += s.len(),
-            Val::Array(a) if Rc::strong_count(a) > 1 => self.grow_whole(v),
-            Val::Map(m) if Rc::strong_count(m) > 1 => self.grow_whole(v),
+        match v.view() {
+            V::Str(s) => self.bytes += s.len(),
+            V::Array(_) | V::Map(_) if v.strong_count() > 1 => self.grow_whole(v),
             _ => {}
         }
         if self.elems > self.max_elems || self.bytes > self.max_bytes {
@@ -745,7 +743,7 @@ impl<'s> Run<'s> {
     /// A list made from data this run did not count (a parameter's): counted whole, so
     /// that putting it into a container later may count it as one element.
     fn grow_made(&mut self, v: &Val) {
-        if matches!(v, Val::Array(_) | Val::Map(_)) {
+        if matches!(v.view(), V::Array(_) | V::Map(_)) {
             self.grow_whole(v);
         }
     }
@@ -828,12 +826,11 @@ impl<'s> Run<'s> {
                 }
                 let target = self.place_mut(place)?;
                 let current = std::mem::take(target);
-                let new = match (&current, *op, &rhs) {
-                    (Val::Array(_), Op::Add, Val::Array(extra)) => {
-                        let extra = extra.clone();
-                        let Val::Array(mut a) = current else { unreachable!() };
-                        Rc::make_mut(&mut a).extend(extra.iter().cloned());
-                        Val::Array(a)
+                let new = match (current.view(), *op, rhs.view()) {
+                    (V::Array(_), Op::Add, V::Array(extra)) => {
+                        let mut a = current;
+                        a.array_mut().expect("an array").extend(extra.iter().cloned());
+                        a
                     }
                     _ => match binary(*op, &current, &rhs) {
                         Ok(v) => v,
@@ -843,12 +840,12 @@ impl<'s> Run<'s> {
                         }
                     },
                 };
-                if let (Val::Array(_), Val::Array(extra)) = (&new, &rhs) {
+                if let (V::Array(_), V::Array(extra)) = (new.view(), rhs.view()) {
                     for x in extra.iter() {
                         self.grow(x)?;
                     }
                 }
-                if let Val::Str(s) = &new {
+                if let V::Str(s) = new.view() {
                     self.bytes += s.len();
                     if self.bytes > self.max_bytes {
                         return Err(Bail);
@@ -863,9 +860,9 @@ impl<'s> Run<'s> {
                     return Err(Bail);
                 }
                 self.grow(&v)?;
-                match self.place_mut(place)? {
-                    Val::Array(a) => Rc::make_mut(a).push(v),
-                    _ => return Err(Bail),
+                match self.place_mut(place)?.array_mut() {
+                    Some(a) => a.push(v),
+                    None => return Err(Bail),
                 }
                 Flow::Normal
             }
@@ -874,7 +871,7 @@ impl<'s> Run<'s> {
                 self.block(if c { then } else { other })?
             }
             S::For(var, counter, iter, body) => {
-                let Val::Array(items) = self.expr(iter)? else { return Err(Bail) };
+                let Owned::Array(items) = self.expr(iter)?.into_owned() else { return Err(Bail) };
                 for (i, item) in items.iter().enumerate() {
                     self.tick()?;
                     self.slots[*var] = item.clone();
@@ -935,16 +932,13 @@ impl<'s> Run<'s> {
         let mut target = &mut self.slots[place.slot];
         for step in &place.path {
             target = match step {
-                PathStep::Prop(p) => match target {
-                    Val::Map(m) => Rc::make_mut(m).entry(Str::Static(p)),
-                    _ => return Err(Bail),
-                },
+                PathStep::Prop(p) => target.map_mut().ok_or(Bail)?.entry(Str::Static(p)),
                 PathStep::Index(_) => {
                     let key = keys.next().ok_or(Bail)?;
-                    match (target, key) {
-                        (Val::Map(m), Val::Str(k)) => Rc::make_mut(m).entry(k),
-                        (Val::Array(a), Val::Int(i)) => {
-                            let a = Rc::make_mut(a);
+                    match key.into_owned() {
+                        Owned::Str(k) => target.map_mut().ok_or(Bail)?.entry(k),
+                        Owned::Int(i) => {
+                            let a = target.array_mut().ok_or(Bail)?;
                             let i = usize::try_from(i).map_err(|_| Bail)?;
                             a.get_mut(i).ok_or(Bail)?
                         }
@@ -1000,8 +994,8 @@ impl<'s> Run<'s> {
                 self.tick()?;
                 Ok(!self.boolean(a)?)
             }
-            _ => match self.expr(e)? {
-                Val::Bool(b) => Ok(b),
+            _ => match self.expr(e)?.view() {
+                V::Bool(b) => Ok(b),
                 _ => Err(Bail),
             },
         }
@@ -1125,7 +1119,7 @@ impl<'s> Run<'s> {
                 let x = self.expr(a)?;
                 let y = self.expr(b)?;
                 let v = binary(*op, &x, &y)?;
-                if let Val::Str(s) = &v {
+                if let V::Str(s) = v.view() {
                     if s.len() > self.max_bytes {
                         return Err(Bail);
                     }
@@ -1136,7 +1130,7 @@ impl<'s> Run<'s> {
                 // the two reads count as the operations they are
                 self.ops += 2;
                 let v = binary(*op, self.read(a)?, self.read(b)?)?;
-                if let Val::Str(s) = &v {
+                if let V::Str(s) = v.view() {
                     if s.len() > self.max_bytes {
                         return Err(Bail);
                     }
@@ -1144,15 +1138,18 @@ impl<'s> Run<'s> {
                 v
             }
             E::Not(a) => Val::Bool(!self.boolean(a)?),
-            E::Neg(a) => match self.expr(a)? {
-                Val::Int(i) => Val::Int(i.checked_neg().ok_or(Bail)?),
-                Val::Dec(d) => Val::Dec(-d),
+            E::Neg(a) => match self.expr(a)?.view() {
+                V::Int(i) => Val::Int(i.checked_neg().ok_or(Bail)?),
+                V::Dec(d) => Val::Dec(-d),
                 _ => return Err(Bail),
             },
-            E::Plus(a) => match self.expr(a)? {
-                v @ (Val::Int(_) | Val::Dec(_)) => v,
-                _ => return Err(Bail),
-            },
+            E::Plus(a) => {
+                let v = self.expr(a)?;
+                if !is_numeric(&v) {
+                    return Err(Bail);
+                }
+                v
+            }
             E::Contains(item, container) => {
                 if let E::ConstArray(items) = &**container {
                     let x = self.expr(item)?;
@@ -1160,10 +1157,10 @@ impl<'s> Run<'s> {
                 }
                 let c = self.expr(container)?;
                 let x = self.expr(item)?;
-                Val::Bool(match (&c, &x) {
-                    (Val::Array(a), _) => contains_in(a, &x)?,
-                    (Val::Map(m), Val::Str(k)) => m.contains_key(k),
-                    (Val::Str(s), Val::Str(sub)) => s.contains(sub.as_str()),
+                Val::Bool(match (c.view(), x.view()) {
+                    (V::Array(a), _) => contains_in(a, &x)?,
+                    (V::Map(m), V::Str(k)) => m.contains_key(k),
+                    (V::Str(s), V::Str(sub)) => s.contains(sub.as_str()),
                     _ => return Err(Bail),
                 })
             }
@@ -1189,26 +1186,24 @@ impl<'s> Run<'s> {
         for (slot, a) in held.iter_mut().zip(args) {
             *slot = self.expr(a)?;
         }
-        let vals = &mut held[..args.len()];
-        Ok(match (f, &*vals) {
-            (Builtin::Param, [Val::Str(name)]) => {
+        let n = args.len();
+        let [x, y] = &held;
+        Ok(match (f, n, x.view(), y.view()) {
+            (Builtin::Param, 1, V::Str(name), _) => {
                 let v = self.session.param_val(name).map_err(|_| Bail)?;
                 self.grow_made(&v);
                 v
             }
-            (Builtin::Round2, [Val::Dec(d)]) => Val::Dec(round2(*d)),
-            (Builtin::Round2, [Val::Int(i)]) => Val::Dec(Decimal::from(*i).round_dp(2)),
-            (Builtin::Reason, [Val::Str(_)]) | (Builtin::Reason, [Val::Str(_), Val::Map(_)]) => {
-                let code = std::mem::take(&mut vals[0]);
-                let values = match vals.get_mut(1) {
-                    Some(v) => std::mem::take(v),
-                    None => Val::map(ValMap::default()),
-                };
+            (Builtin::Round2, 1, V::Dec(d), _) => Val::Dec(round2(d)),
+            (Builtin::Round2, 1, V::Int(i), _) => Val::Dec(Decimal::from(i).round_dp(2)),
+            (Builtin::Reason, 1, V::Str(_), _) | (Builtin::Reason, 2, V::Str(_), V::Map(_)) => {
+                let [code, values] = held;
+                let values = if n == 2 { values } else { Val::map(ValMap::default()) };
                 self.grow(&values)?;
                 self.grow(&code)?;
                 Val::map(ValMap::from_sorted(vec![(Str::Static("code"), code), (Str::Static("values"), values)]))
             }
-            (Builtin::Max, [x, y]) => {
+            (Builtin::Max, 2, _, _) => {
                 let (a, b) = numbers(x, y)?;
                 if a.0 >= b.0 {
                     a.1
@@ -1216,7 +1211,7 @@ impl<'s> Run<'s> {
                     b.1
                 }
             }
-            (Builtin::Min, [x, y]) => {
+            (Builtin::Min, 2, _, _) => {
                 let (a, b) = numbers(x, y)?;
                 if a.0 <= b.0 {
                     a.1
@@ -1224,21 +1219,21 @@ impl<'s> Run<'s> {
                     b.1
                 }
             }
-            (Builtin::MonthsBefore, [Val::Str(d), Val::Int(n)]) => {
+            (Builtin::MonthsBefore, 2, V::Str(d), V::Int(n)) => {
                 let d = parse_date(d).ok_or(Bail)?;
-                let n = u32::try_from(*n).map_err(|_| Bail)?;
+                let n = u32::try_from(n).map_err(|_| Bail)?;
                 Val::date(months_before(d, n).ok_or(Bail)?)
             }
-            (Builtin::DaysBefore, [Val::Str(d), Val::Int(n)]) => {
+            (Builtin::DaysBefore, 2, V::Str(d), V::Int(n)) => {
                 let d = parse_date(d).ok_or(Bail)?;
-                let n = u64::try_from(*n).map_err(|_| Bail)?;
+                let n = u64::try_from(n).map_err(|_| Bail)?;
                 Val::date(days_before(d, n).ok_or(Bail)?)
             }
-            (Builtin::Step, [Val::Str(label), value]) => {
-                self.session.step_val(label, value);
+            (Builtin::Step, 2, V::Str(label), _) => {
+                self.session.step_val(label, y);
                 Val::Unit
             }
-            (Builtin::Len, [v]) => len(v)?,
+            (Builtin::Len, 1, _, _) => len(x)?,
             _ => return Err(Bail),
         })
     }
@@ -1264,44 +1259,46 @@ impl Drop for Partial<'_> {
 /// Two numbers for `max`/`min`: each as a decimal to compare, and the value Rhai returns
 /// (both integers: an integer; otherwise a decimal).
 fn numbers(x: &Val, y: &Val) -> R<((Decimal, Val), (Decimal, Val))> {
-    Ok(match (x, y) {
-        (Val::Int(a), Val::Int(b)) => ((Decimal::from(*a), Val::Int(*a)), (Decimal::from(*b), Val::Int(*b))),
-        (Val::Dec(a), Val::Dec(b)) => ((*a, Val::Dec(*a)), (*b, Val::Dec(*b))),
-        (Val::Int(a), Val::Dec(b)) => ((Decimal::from(*a), Val::Dec(Decimal::from(*a))), (*b, Val::Dec(*b))),
-        (Val::Dec(a), Val::Int(b)) => ((*a, Val::Dec(*a)), (Decimal::from(*b), Val::Dec(Decimal::from(*b)))),
+    Ok(match (x.view(), y.view()) {
+        (V::Int(a), V::Int(b)) => ((Decimal::from(a), Val::Int(a)), (Decimal::from(b), Val::Int(b))),
+        (V::Dec(a), V::Dec(b)) => ((a, Val::Dec(a)), (b, Val::Dec(b))),
+        (V::Int(a), V::Dec(b)) => ((Decimal::from(a), Val::Dec(Decimal::from(a))), (b, Val::Dec(b))),
+        (V::Dec(a), V::Int(b)) => ((a, Val::Dec(a)), (Decimal::from(b), Val::Dec(Decimal::from(b)))),
         _ => return Err(Bail),
     })
 }
 
 fn get_prop<'v>(v: &'v Val, key: &Key) -> R<&'v Val> {
-    let Val::Map(m) = v else { return Err(Bail) };
+    let V::Map(m) = v.view() else { return Err(Bail) };
     let h = key.hint.load(Ordering::Relaxed) as usize;
-    if let Some((Str::Static(k), v)) = m.entry_at(h) {
-        if k.as_ptr() as usize == key.seen.load(Ordering::Relaxed) && k.len() == key.name.len() {
-            return Ok(v);
+    if let Some((k, v)) = m.entry_at(h) {
+        if let Some(k) = k.as_static() {
+            if k.as_ptr() as usize == key.seen.load(Ordering::Relaxed) && k.len() == key.name.len() {
+                return Ok(v);
+            }
         }
     }
     let (i, v) = m.position(key.name).ok_or(Bail)?;
     key.hint.store(i as u32, Ordering::Relaxed);
-    if let Some((Str::Static(k), _)) = m.entry_at(i) {
+    if let Some(k) = m.entry_at(i).and_then(|(k, _)| k.as_static()) {
         key.seen.store(k.as_ptr() as usize, Ordering::Relaxed);
     }
     Ok(v)
 }
 
 fn get_index<'v>(v: &'v Val, k: &Val) -> R<&'v Val> {
-    match (v, k) {
-        (Val::Map(m), Val::Str(k)) => m.get(k).ok_or(Bail),
-        (Val::Array(a), Val::Int(i)) => usize::try_from(*i).ok().and_then(|i| a.get(i)).ok_or(Bail),
+    match (v.view(), k.view()) {
+        (V::Map(m), V::Str(k)) => m.get(k).ok_or(Bail),
+        (V::Array(a), V::Int(i)) => usize::try_from(i).ok().and_then(|i| a.get(i)).ok_or(Bail),
         _ => Err(Bail),
     }
 }
 
 fn len(v: &Val) -> R<Val> {
-    Ok(Val::Int(match v {
-        Val::Array(a) => a.len() as i64,
-        Val::Map(m) => m.len() as i64,
-        Val::Str(s) => s.chars().count() as i64,
+    Ok(Val::Int(match v.view() {
+        V::Array(a) => a.len() as i64,
+        V::Map(m) => m.len() as i64,
+        V::Str(s) => s.chars().count() as i64,
         _ => return Err(Bail),
     }))
 }
@@ -1309,7 +1306,7 @@ fn len(v: &Val) -> R<Val> {
 /// Rhai's `contains` on an array: `==` on each element.
 fn contains_in(items: &[Val], x: &Val) -> R<bool> {
     for item in items {
-        if let Val::Bool(true) = binary(Op::Eq, item, x)? {
+        if let V::Bool(true) = binary(Op::Eq, item, x)?.view() {
             return Ok(true);
         }
     }
@@ -1323,7 +1320,7 @@ fn contains_frozen(items: &[Frozen], x: &Val) -> R<bool> {
             Frozen::Plain(p) => binary(Op::Eq, p.get(), x)?,
             other => binary(Op::Eq, &other.thaw(), x)?,
         };
-        if let Val::Bool(true) = hit {
+        if let V::Bool(true) = hit.view() {
             return Ok(true);
         }
     }
@@ -1332,13 +1329,13 @@ fn contains_frozen(items: &[Frozen], x: &Val) -> R<bool> {
 
 /// Nested elements and string bytes (Rhai's data size).
 fn weight(v: &Val) -> (usize, usize) {
-    match v {
-        Val::Str(s) => (0, s.len()),
-        Val::Array(a) => a.iter().fold((a.len(), 0), |(e, b), x| {
+    match v.view() {
+        V::Str(s) => (0, s.len()),
+        V::Array(a) => a.iter().fold((a.len(), 0), |(e, b), x| {
             let (e2, b2) = weight(x);
             (e + e2, b + b2)
         }),
-        Val::Map(m) => m.iter().fold((m.len(), 0), |(e, b), (_, x)| {
+        V::Map(m) => m.iter().fold((m.len(), 0), |(e, b), (_, x)| {
             let (e2, b2) = weight(x);
             (e + e2, b + b2)
         }),
@@ -1347,29 +1344,29 @@ fn weight(v: &Val) -> (usize, usize) {
 }
 
 fn is_numeric(v: &Val) -> bool {
-    matches!(v, Val::Int(_) | Val::Dec(_))
+    matches!(v.view(), V::Int(_) | V::Dec(_))
 }
 
 /// A comparison, as [`binary`] gives it, without making the `Val::Bool`: the common
 /// cases first (two integers, two decimals, two strings).
 #[inline]
 fn compare(op: Op, x: &Val, y: &Val) -> R<bool> {
-    let o = match (x, y) {
-        (Val::Int(a), Val::Int(b)) => a.cmp(b),
-        (Val::Dec(a), Val::Dec(b)) => a.cmp(b),
-        (Val::Str(a), Val::Str(b)) if matches!(op, Op::Eq | Op::Ne) => {
+    let o = match (x.view(), y.view()) {
+        (V::Int(a), V::Int(b)) => a.cmp(&b),
+        (V::Dec(a), V::Dec(b)) => a.cmp(&b),
+        (V::Str(a), V::Str(b)) if matches!(op, Op::Eq | Op::Ne) => {
             return Ok((a == b) == (op == Op::Eq));
         }
         // `amount > 0`: a decimal against an integer literal, as `binary` widens it.
-        (Val::Dec(a), Val::Int(b)) => a.cmp(&Decimal::from(*b)),
-        (Val::Int(a), Val::Dec(b)) => Decimal::from(*a).cmp(b),
+        (V::Dec(a), V::Int(b)) => a.cmp(&Decimal::from(b)),
+        (V::Int(a), V::Dec(b)) => Decimal::from(a).cmp(&b),
         // `x != ()`: unit equals only unit (`binary`'s rule for different types).
-        (Val::Unit, _) | (_, Val::Unit) if matches!(op, Op::Eq | Op::Ne) => {
-            return Ok(matches!((x, y), (Val::Unit, Val::Unit)) == (op == Op::Eq));
+        (V::Unit, _) | (_, V::Unit) if matches!(op, Op::Eq | Op::Ne) => {
+            return Ok((x.is_unit() && y.is_unit()) == (op == Op::Eq));
         }
         _ => {
-            return match binary(op, x, y)? {
-                Val::Bool(b) => Ok(b),
+            return match binary(op, x, y)?.view() {
+                V::Bool(b) => Ok(b),
                 _ => Err(Bail),
             }
         }
@@ -1384,35 +1381,32 @@ fn binary(op: Op, x: &Val, y: &Val) -> R<Val> {
         Val::Bool(op.holds(o).expect("a comparison"))
     }
     let is_cmp = matches!(op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge);
-    Ok(match (x, y) {
-        (Val::Int(a), Val::Int(b)) => {
+    Ok(match (x.view(), y.view()) {
+        (V::Int(a), V::Int(b)) => {
             if is_cmp {
-                cmp(op, a.cmp(b))
+                cmp(op, a.cmp(&b))
             } else {
                 Val::Int(
                     match op {
-                        Op::Add => a.checked_add(*b),
-                        Op::Sub => a.checked_sub(*b),
-                        Op::Mul => a.checked_mul(*b),
-                        Op::Div => a.checked_div(*b),
-                        Op::Rem => a.checked_rem(*b),
+                        Op::Add => a.checked_add(b),
+                        Op::Sub => a.checked_sub(b),
+                        Op::Mul => a.checked_mul(b),
+                        Op::Div => a.checked_div(b),
+                        Op::Rem => a.checked_rem(b),
                         _ => None,
                     }
                     .ok_or(Bail)?,
                 )
             }
         }
-        (Val::Dec(_), Val::Dec(_)) | (Val::Dec(_), Val::Int(_)) | (Val::Int(_), Val::Dec(_)) => {
-            let a = match x {
-                Val::Dec(d) => *d,
-                Val::Int(i) => Decimal::from(*i),
+        (xa @ (V::Dec(_) | V::Int(_)), yb @ (V::Dec(_) | V::Int(_))) => {
+            // (two integers were taken above)
+            let dec = |v: V<'_>| match v {
+                V::Dec(d) => d,
+                V::Int(i) => Decimal::from(i),
                 _ => unreachable!(),
             };
-            let b = match y {
-                Val::Dec(d) => *d,
-                Val::Int(i) => Decimal::from(*i),
-                _ => unreachable!(),
-            };
+            let (a, b) = (dec(xa), dec(yb));
             if is_cmp {
                 cmp(op, a.cmp(&b))
             } else {
@@ -1430,8 +1424,8 @@ fn binary(op: Op, x: &Val, y: &Val) -> R<Val> {
                 )
             }
         }
-        (Val::Bool(a), Val::Bool(b)) if is_cmp => cmp(op, a.cmp(b)),
-        (Val::Str(a), Val::Str(b)) => {
+        (V::Bool(a), V::Bool(b)) if is_cmp => cmp(op, a.cmp(&b)),
+        (V::Str(a), V::Str(b)) => {
             if matches!(op, Op::Eq | Op::Ne) {
                 Val::Bool((a == b) == (op == Op::Eq))
             } else if is_cmp {
@@ -1445,11 +1439,11 @@ fn binary(op: Op, x: &Val, y: &Val) -> R<Val> {
                 return Err(Bail);
             }
         }
-        (Val::Unit, Val::Unit) if is_cmp => Val::Bool(op == Op::Eq),
-        (Val::Unit, Val::Str(_)) if op == Op::Add => y.clone(),
-        (Val::Str(_), Val::Unit) if op == Op::Add => x.clone(),
+        (V::Unit, V::Unit) if is_cmp => Val::Bool(op == Op::Eq),
+        (V::Unit, V::Str(_)) if op == Op::Add => y.clone(),
+        (V::Str(_), V::Unit) if op == Op::Add => x.clone(),
         // Different types, not both numbers: never equal, never ordered.
-        _ if is_cmp && std::mem::discriminant(x) != std::mem::discriminant(y) && !(is_numeric(x) && is_numeric(y)) => {
+        _ if is_cmp && !x.same_kind(y) && !(is_numeric(x) && is_numeric(y)) => {
             Val::Bool(op == Op::Ne)
         }
         _ => return Err(Bail),

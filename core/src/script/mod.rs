@@ -19,7 +19,7 @@ use crate::pack::Limits;
 use rhai::packages::Package;
 use rhai::{Dynamic, EvalAltResult, Map, Position, Scope, AST, INT};
 use std::rc::Rc;
-use value::{Str, Val, ValMap};
+use value::{Owned, Str, Val, ValMap};
 use rust_decimal::Decimal;
 
 /// Variables every script sees; declared at compile time so that strict-variable mode
@@ -251,7 +251,7 @@ impl Outcome {
 /// Reads a script's return value; the message says what is wrong with it.
 pub fn read_outcome(v: Val) -> Result<Outcome, String> {
     let type_name = v.type_name();
-    let Val::Map(m) = v else {
+    let Owned::Map(m) = v.into_owned() else {
         return Err(format!(
             "the script must end with a result map #{{ status: ..., amount: ..., period: ..., reasons: [...] }}, it returned {type_name}"
         ));
@@ -279,9 +279,9 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
     }
     let [status, period, category, amount, reasons, members, details] = slots;
     let text = |v: Option<Val>, key: &str| -> Result<Option<Str>, String> {
-        match v {
-            None | Some(Val::Unit) => Ok(None),
-            Some(Val::Str(s)) => Ok(Some(s)),
+        match v.map(Val::into_owned) {
+            None | Some(Owned::Unit) => Ok(None),
+            Some(Owned::Str(s)) => Ok(Some(s)),
             Some(x) => Err(format!("`{key}` must be a string, found {}", x.type_name())),
         }
     };
@@ -300,18 +300,18 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
         None => return Err("the result has no `period`".into()),
     };
     let category = text(category, "category")?;
-    let amount = match amount {
+    let amount = match amount.map(Val::into_owned) {
         None => Decimal::ZERO,
-        Some(Val::Dec(d)) => d,
-        Some(Val::Int(i)) => Decimal::from(i),
+        Some(Owned::Dec(d)) => d,
+        Some(Owned::Int(i)) => Decimal::from(i),
         Some(a) => return Err(format!("`amount` must be a number, found {}", a.type_name())),
     };
     if amount.is_sign_negative() && !amount.is_zero() {
         return Err(format!("`amount` is negative ({amount})"));
     }
-    let reasons = match reasons {
+    let reasons = match reasons.map(Val::into_owned) {
         None => return Err("the result has no `reasons`".into()),
-        Some(Val::Array(arr)) => {
+        Some(Owned::Array(arr)) => {
             let arr = Rc::unwrap_or_clone(arr);
             arr.into_iter().map(read_reason).collect::<Result<Vec<_>, _>>()?
         }
@@ -320,17 +320,17 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
     if reasons.is_empty() {
         return Err("the result must give at least one reason".into());
     }
-    let members = match members {
-        None | Some(Val::Unit) => Vec::new(),
-        Some(Val::Map(map)) => {
+    let members = match members.map(Val::into_owned) {
+        None | Some(Owned::Unit) => Vec::new(),
+        Some(Owned::Map(map)) => {
             let map = Rc::unwrap_or_clone(map);
             map.into_entries()
         }
         Some(x) => return Err(format!("`members` must be a map of member id to values, found {}", x.type_name())),
     };
-    let details = match details {
-        None | Some(Val::Unit) => ValMap::default(),
-        Some(Val::Map(map)) => Rc::unwrap_or_clone(map),
+    let details = match details.map(Val::into_owned) {
+        None | Some(Owned::Unit) => ValMap::default(),
+        Some(Owned::Map(map)) => Rc::unwrap_or_clone(map),
         Some(x) => return Err(format!("`details` must be a map, found {}", x.type_name())),
     };
     if let Some(k) = unknown {
@@ -341,7 +341,7 @@ pub fn read_outcome(v: Val) -> Result<Outcome, String> {
 
 fn read_reason(r: Val) -> Result<RawReason, String> {
     let t = r.type_name();
-    let Val::Map(m) = r else { return Err(format!("a reason must be made with reason(code, values), found {t}")) };
+    let Owned::Map(m) = r.into_owned() else { return Err(format!("a reason must be made with reason(code, values), found {t}")) };
     // One pass over the entries (a reason made by `reason()` has exactly `code` and
     // `values`), rather than a search and a removal per key.
     let (mut code, mut values, mut basis) = (None, None, None);
@@ -353,17 +353,17 @@ fn read_reason(r: Val) -> Result<RawReason, String> {
             _ => {}
         }
     }
-    let code = match code {
-        Some(Val::Str(s)) => s,
+    let code = match code.map(Val::into_owned) {
+        Some(Owned::Str(s)) => s,
         _ => return Err("a reason has no string `code`".into()),
     };
-    let values = match values {
+    let values = match values.map(Val::into_owned) {
         None => ValMap::default(),
-        Some(Val::Map(v)) => Rc::unwrap_or_clone(v),
+        Some(Owned::Map(v)) => Rc::unwrap_or_clone(v),
         Some(_) => return Err("a reason's `values` must be a map".into()),
     };
-    let basis = match basis {
-        Some(Val::Str(s)) => Some(s),
+    let basis = match basis.map(Val::into_owned) {
+        Some(Owned::Str(s)) => Some(s),
         _ => None,
     };
     Ok(RawReason { code, values, basis })
@@ -374,12 +374,8 @@ mod tests {
     use super::*;
 
     fn shared_count(v: &Val) -> usize {
-        match v {
-            Val::Map(m) => Rc::strong_count(m),
-            Val::Array(a) => Rc::strong_count(a),
-            Val::Str(Str::Shared(s)) => Rc::strong_count(s),
-            _ => 1,
-        }
+        // 1 for a value without a count
+        v.strong_count().max(1)
     }
 
     #[test]
@@ -404,8 +400,9 @@ mod tests {
         };
         let outcomes = Outcomes::new(vec![outcome.clone(), outcome]);
         for o in outcomes.iter() {
-            let Some(Str::Shared(c)) = &o.category else { panic!("a shared text") };
-            assert_eq!(Rc::strong_count(c), 1);
+            let Some(c) = &o.category else { panic!("a category") };
+            assert!(matches!(c.kind(), value::StrKind::Shared(_)), "a shared text");
+            assert_eq!(c.strong_count(), 1);
             for r in &o.reasons {
                 for (_, v) in r.values.iter() {
                     assert_eq!(shared_count(v), 1);

@@ -7,8 +7,9 @@
 //! when written (copy on write): a script line such as `let members = household.members;`
 //! costs a count, not a deep copy of every member.
 //!
-//! Strings are either `'static` (words of the household model, map keys and literals of
-//! the compiled rules, interned once) or shared strings made during one evaluation.
+//! Strings are `'static` (words of the household model, map keys and literals of the
+//! compiled rules, interned once), short texts kept in place (member ids, dates), or
+//! shared strings made during one evaluation.
 //!
 //! Why the counts are not atomic ([`Rc`]): a household is evaluated on one thread, and
 //! its values are made, read and dropped there; an atomic count cost every clone and
@@ -17,6 +18,15 @@
 //! form without counts: [`Plain`] (the constants of compiled rules) and [`Frozen`]
 //! (constant arrays and maps, parameter values), made into values where they are used.
 //! A finished decision crosses threads whole: see [`unshare`].
+//!
+//! Why a value is two words, encoded by hand ([`Val`]'s layout): the evaluator hands a
+//! value back from almost every node. An enum of 24 bytes (or even 16) is returned
+//! through memory: the callee writes it in pieces (a tag byte, then the payload) and the
+//! caller reads it back at once in wide loads, which the store buffer cannot serve from
+//! narrower stores, so each return waited for the stores to reach the cache (about a
+//! tenth of a batch; docs/performance.md, "value in two words"). A struct of two
+//! integers is handed back in two registers, and moved as two words. [`Val::view`]
+//! gives the value as an enum of borrowed parts, for `match`.
 
 use crate::money::format2;
 use rhai::{Array, Dynamic, ImmutableString, Map as RhaiMap};
@@ -24,70 +34,181 @@ use rust_decimal::Decimal;
 use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::fmt;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::num::NonZeroU64;
 use std::rc::Rc;
 use std::sync::{Mutex, OnceLock};
 
-/// A string value or map key.
-#[derive(Clone)]
-pub enum Str {
+// The in-place bytes of a short text are read where they lie in the two words.
+#[cfg(not(target_endian = "little"))]
+compile_error!("value.rs encodes short texts for little-endian targets");
+
+// What a value is: the low byte of its first word (never zero, the niche that makes
+// `Result<Val, Bail>` and `Option<Val>` two words as well).
+const UNIT: u8 = 1;
+const BOOL: u8 = 2;
+const INT: u8 = 3;
+const DEC: u8 = 4;
+/// `&'static str`: length in the first word above the tag, address in the second.
+const STATIC: u8 = 5;
+/// Up to [`Str::SHORT_MAX`] bytes in place: length in byte 1, the bytes from byte 2 on.
+const SHORT: u8 = 6;
+/// `Rc<str>`: length above the tag, the address `Rc::into_raw` gave in the second word.
+const SHARED: u8 = 7;
+/// `Rc<Vec<Val>>` and `Rc<ValMap>`: the address `Rc::into_raw` gave in the second word.
+const ARRAY: u8 = 8;
+const MAP: u8 = 9;
+
+#[inline(always)]
+const fn head(tag: u8, rest: u64) -> NonZeroU64 {
+    // SAFETY: every tag above is non-zero, and it is the low byte.
+    unsafe { NonZeroU64::new_unchecked(tag as u64 | rest << 8) }
+}
+
+#[inline(always)]
+fn addr<T: ?Sized>(p: *const T) -> u64 {
+    p as *const u8 as usize as u64
+}
+
+/// A string value or map key: a `'static` text (words of the household model, map keys
+/// and literals of the compiled rules, interned once), a short text kept in place, or a
+/// shared text made during one evaluation. Encoded as a [`Val`] holding a string is, so
+/// that a value's text is borrowed from it as a `&Str` ([`ValRef::Str`]).
+#[repr(C)]
+pub struct Str {
+    head: NonZeroU64,
+    word: u64,
+    /// The count of a shared text is not atomic: not `Send`, not `Sync`.
+    _rc: PhantomData<Rc<str>>,
+}
+
+/// How a [`Str`] is kept.
+pub enum StrKind<'a> {
     Static(&'static str),
-    /// A text of up to [`Short::MAX`] bytes made at run time, kept in place: member ids,
-    /// dates, short words a script builds. No allocation and no count to keep.
-    Short(Short),
-    Shared(Rc<str>),
-}
-
-/// The bytes of a short text, in place (see [`Str::Short`]).
-///
-/// Aligned as a word, so that a value holding one is copied by aligned moves: with the
-/// bytes at odd offsets (22 of them beside the length), every copy of a value was
-/// written in pieces that its next read could not take from the store buffer, and a
-/// batch took a quarter longer.
-#[derive(Clone, Copy)]
-#[repr(C, align(8))]
-pub struct Short {
-    len: u8,
-    bytes: [u8; Short::MAX],
-}
-
-impl Short {
-    /// As many bytes as fit beside the length in 16 aligned bytes.
-    pub const MAX: usize = 15;
-
-    #[inline]
-    fn new(s: &str) -> Option<Short> {
-        let n = s.len();
-        if n > Short::MAX {
-            return None;
-        }
-        let mut bytes = [0u8; Short::MAX];
-        bytes[..n].copy_from_slice(s.as_bytes());
-        Some(Short { len: n as u8, bytes })
-    }
-
-    #[inline]
-    fn as_str(&self) -> &str {
-        // SAFETY: `bytes[..len]` is a copy of a whole `&str` (`Short::new`), so valid
-        // UTF-8, and `len <= MAX`; neither field changes afterwards.
-        unsafe { std::str::from_utf8_unchecked(self.bytes.get_unchecked(..self.len as usize)) }
-    }
+    Short(&'a str),
+    Shared(&'a str),
 }
 
 impl Str {
+    /// As many bytes as fit in place beside the tag and the length.
+    pub const SHORT_MAX: usize = 14;
+
+    /// A `'static` text. (Named as the variant it replaces.)
+    #[allow(non_snake_case)]
+    #[inline]
+    pub fn Static(s: &'static str) -> Str {
+        debug_assert!((s.len() as u64) < 1 << 56);
+        Str { head: head(STATIC, s.len() as u64), word: addr(s.as_ptr()), _rc: PhantomData }
+    }
+
+    #[inline(always)]
+    fn tag(&self) -> u8 {
+        self.head.get() as u8
+    }
+
+    #[inline]
+    fn short(s: &str) -> Option<Str> {
+        let n = s.len();
+        if n > Str::SHORT_MAX {
+            return None;
+        }
+        let mut b = [0u8; 16];
+        b[0] = SHORT;
+        b[1] = n as u8;
+        b[2..2 + n].copy_from_slice(s.as_bytes());
+        let (h, w) = b.split_at(8);
+        let h = u64::from_le_bytes(h.try_into().expect("8 bytes"));
+        // SAFETY: the low byte is `SHORT`, not zero.
+        Some(Str { head: unsafe { NonZeroU64::new_unchecked(h) }, word: u64::from_le_bytes(w.try_into().expect("8 bytes")), _rc: PhantomData })
+    }
+
+    fn shared(rc: Rc<str>) -> Str {
+        let len = rc.len() as u64;
+        assert!(len < 1 << 56, "a text of 2^56 bytes");
+        Str { head: head(SHARED, len), word: addr(Rc::into_raw(rc)), _rc: PhantomData }
+    }
+
+    /// The address of a shared text's `Rc` (what `Rc::into_raw` gave).
+    #[inline(always)]
+    fn rc_ptr(&self) -> *const str {
+        debug_assert_eq!(self.tag(), SHARED);
+        std::ptr::slice_from_raw_parts(self.word as usize as *const u8, (self.head.get() >> 8) as usize) as *const str
+    }
+
     #[inline]
     pub fn as_str(&self) -> &str {
-        match self {
-            Str::Static(s) => s,
-            Str::Short(s) => s.as_str(),
-            Str::Shared(s) => s,
+        let h = self.head.get();
+        // SAFETY: a short text's bytes are at offsets 2.. of the two words (little
+        // endian, `#[repr(C)]`), a copy of a whole `&str` of `len <= 14` bytes
+        // (`Str::short`); a static or shared text is at the address in the second word,
+        // of the length above the tag, alive while `self` is (static, or counted).
+        unsafe {
+            let (p, len) = if h as u8 == SHORT {
+                ((self as *const Str as *const u8).add(2), (h >> 8) as u8 as usize)
+            } else {
+                (self.word as usize as *const u8, (h >> 8) as usize)
+            };
+            std::str::from_utf8_unchecked(std::slice::from_raw_parts(p, len))
         }
     }
+
+    /// How the text is kept.
+    pub fn kind(&self) -> StrKind<'_> {
+        match self.tag() {
+            // SAFETY: a static text's address and length, from `Str::Static`.
+            STATIC => StrKind::Static(unsafe { &*(self.as_str() as *const str) }),
+            SHORT => StrKind::Short(self.as_str()),
+            _ => StrKind::Shared(self.as_str()),
+        }
+    }
+
+    /// The text, when it is `'static`.
+    #[inline]
+    pub fn as_static(&self) -> Option<&'static str> {
+        match self.kind() {
+            StrKind::Static(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The count of a shared text (0 for the others).
+    pub fn strong_count(&self) -> usize {
+        if self.tag() != SHARED {
+            return 0;
+        }
+        // SAFETY: the `Rc` this text holds, borrowed (not dropped: `ManuallyDrop`).
+        unsafe { Rc::strong_count(&ManuallyDrop::new(Rc::from_raw(self.rc_ptr()))) }
+    }
+
     /// A text made at run time: in place when short, else shared.
     #[inline]
     pub fn new(s: &str) -> Str {
-        match Short::new(s) {
-            Some(short) => Str::Short(short),
-            None => Str::Shared(Rc::from(s)),
+        match Str::short(s) {
+            Some(short) => short,
+            None => Str::shared(Rc::from(s)),
+        }
+    }
+}
+
+impl Clone for Str {
+    #[inline]
+    fn clone(&self) -> Str {
+        if self.tag() == SHARED {
+            // SAFETY: `rc_ptr` is a live `Rc<str>` (held by `self`); the copy below
+            // holds the reference counted here, released when it drops.
+            unsafe { Rc::increment_strong_count(self.rc_ptr()) }
+        }
+        Str { head: self.head, word: self.word, _rc: PhantomData }
+    }
+}
+
+impl Drop for Str {
+    #[inline]
+    fn drop(&mut self) {
+        if self.tag() == SHARED {
+            // SAFETY: the reference this text holds, released once.
+            unsafe { drop(Rc::from_raw(self.rc_ptr())) }
         }
     }
 }
@@ -130,9 +251,9 @@ impl From<&'static str> for Str {
 }
 impl From<String> for Str {
     fn from(s: String) -> Str {
-        match Short::new(&s) {
-            Some(short) => Str::Short(short),
-            None => Str::Shared(Rc::from(s)),
+        match Str::short(&s) {
+            Some(short) => short,
+            None => Str::shared(Rc::from(s)),
         }
     }
 }
@@ -184,7 +305,7 @@ impl ValMap {
     /// interned keys, found here by address before any text is compared.
     #[inline]
     pub fn get_interned(&self, key: &'static str) -> Option<&Val> {
-        let same = |k: &Str| matches!(k, Str::Static(s) if std::ptr::eq(s.as_ptr(), key.as_ptr()) && s.len() == key.len());
+        let same = |k: &Str| matches!(k.as_static(), Some(s) if std::ptr::eq(s.as_ptr(), key.as_ptr()) && s.len() == key.len());
         match self.entries.iter().find(|(k, _)| same(k)) {
             Some((_, v)) => Some(v),
             None => self.get(key),
@@ -257,10 +378,46 @@ impl ValMap {
     }
 }
 
-/// A value of a rule.
-#[derive(Debug, Default)]
-pub enum Val {
-    #[default]
+/// A value of a rule: unit, a bool, an integer, a decimal, a text, an array or a map,
+/// in two words (see the module's notes). Read it with [`Val::view`] (borrowed parts) or
+/// [`Val::into_owned`]; make it with the functions named as the kinds (`Val::Int(3)`).
+///
+/// The first word holds the kind (its low byte, never zero) and what fits beside it; the
+/// second the payload:
+///
+/// | kind | first word (above the tag) | second word |
+/// |---|---|---|
+/// | unit | 0 | 0 |
+/// | bool, integer | 0 | the value |
+/// | decimal | flags (scale, sign) in bits 16–31, `hi` in bits 32–63 | `lo`, `mid` |
+/// | static text, shared text | length | address |
+/// | short text | length (byte 1), bytes 2–7 | bytes 8–15 |
+/// | array, map | 0 | address (`Rc::into_raw`) |
+///
+/// Arrays and maps are shared behind a (non-atomic) count and copied when written;
+/// moving a value moves its two words, dropping it releases its count.
+#[repr(C)]
+pub struct Val {
+    head: NonZeroU64,
+    word: u64,
+    /// Counts are not atomic: not `Send`, not `Sync`.
+    _rc: PhantomData<Rc<()>>,
+}
+
+/// A value's parts, borrowed ([`Val::view`]).
+#[derive(Debug, Clone, Copy)]
+pub enum ValRef<'a> {
+    Unit,
+    Bool(bool),
+    Int(i64),
+    Dec(Decimal),
+    Str(&'a Str),
+    Array(&'a Vec<Val>),
+    Map(&'a ValMap),
+}
+
+/// A value's parts, owned ([`Val::into_owned`]): what the value was as an enum.
+pub enum Owned {
     Unit,
     Bool(bool),
     Int(i64),
@@ -270,25 +427,230 @@ pub enum Val {
     Map(Rc<ValMap>),
 }
 
-/// A copy of all the bytes, with the count of a shared part raised. The same result as
-/// a derived `clone`, which writes the copy field by field (a tag byte, then the
-/// payload): the evaluator moves a value on as soon as it is made, in two wide loads
-/// that a store buffer holding narrower pieces cannot serve, and each such stall cost
-/// more than the copy (docs/performance.md, seventh session).
+#[allow(non_upper_case_globals, non_snake_case)]
+impl Val {
+    pub const Unit: Val = Val { head: head(UNIT, 0), word: 0, _rc: PhantomData };
+
+    #[inline(always)]
+    pub fn Bool(b: bool) -> Val {
+        Val { head: head(BOOL, 0), word: b as u64, _rc: PhantomData }
+    }
+    #[inline(always)]
+    pub fn Int(i: i64) -> Val {
+        Val { head: head(INT, 0), word: i as u64, _rc: PhantomData }
+    }
+    #[inline]
+    pub fn Dec(d: Decimal) -> Val {
+        let b = d.serialize();
+        let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as u64;
+        let (flags, lo, mid, hi) = (w(0), w(4), w(8), w(12));
+        // Only the scale (bits 16–23, at most 28) and the sign (bit 31) of the flags are
+        // used: the tag's byte is free, and `decimal` reads them back where they are.
+        debug_assert_eq!(flags & 0x7F00_FFFF, 0);
+        // SAFETY: the low byte is `DEC`, not zero.
+        Val { head: unsafe { NonZeroU64::new_unchecked(DEC as u64 | flags | hi << 32) }, word: lo | mid << 32, _rc: PhantomData }
+    }
+    #[inline(always)]
+    pub fn Str(s: Str) -> Val {
+        let s = ManuallyDrop::new(s);
+        // A text is encoded as a value holding it is: its words, and its count, move.
+        Val { head: s.head, word: s.word, _rc: PhantomData }
+    }
+    #[inline]
+    pub fn Array(a: Rc<Vec<Val>>) -> Val {
+        Val { head: head(ARRAY, 0), word: addr(Rc::into_raw(a)), _rc: PhantomData }
+    }
+    #[inline]
+    pub fn Map(m: Rc<ValMap>) -> Val {
+        Val { head: head(MAP, 0), word: addr(Rc::into_raw(m)), _rc: PhantomData }
+    }
+}
+
+impl Owned {
+    /// Rhai's name of the type, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Owned::Unit => "()",
+            Owned::Bool(_) => "bool",
+            Owned::Int(_) => "i64",
+            Owned::Dec(_) => "decimal",
+            Owned::Str(_) => "string",
+            Owned::Array(_) => "array",
+            Owned::Map(_) => "map",
+        }
+    }
+}
+
+impl Val {
+    #[inline(always)]
+    fn tag(&self) -> u8 {
+        self.head.get() as u8
+    }
+
+    #[inline(always)]
+    fn decimal(&self) -> Decimal {
+        let (h, w) = (self.head.get(), self.word);
+        let (lo, mid, hi) = (w as u32, (w >> 32) as u32, (h >> 32) as u32);
+        let (negative, scale) = (h >> 31 & 1 != 0, (h >> 16) as u32 & 0xFF);
+        // (`from_parts`, small enough to be inlined, where `Decimal::deserialize` is not.)
+        let mut d = Decimal::from_parts(lo, mid, hi, negative, scale);
+        if negative && lo | mid | hi == 0 {
+            // `from_parts` makes a negative zero positive: kept as it was.
+            d.set_sign_negative(true);
+        }
+        d
+    }
+
+    /// The value's parts, borrowed: what a `match` looks at.
+    #[inline(always)]
+    pub fn view(&self) -> ValRef<'_> {
+        // SAFETY (each arm): the words are as the constructor of the tag wrote them. A
+        // text is a `Str` of the same layout (`#[repr(C)]`, same fields and encoding);
+        // an array's or map's address is a live `Rc`'s (this value holds a count), so
+        // the borrow lasts while `self` does.
+        unsafe {
+            match self.tag() {
+                UNIT => ValRef::Unit,
+                BOOL => ValRef::Bool(self.word != 0),
+                INT => ValRef::Int(self.word as i64),
+                DEC => ValRef::Dec(self.decimal()),
+                STATIC | SHORT | SHARED => ValRef::Str(&*(self as *const Val as *const Str)),
+                ARRAY => ValRef::Array(&*(self.word as usize as *const Vec<Val>)),
+                MAP => ValRef::Map(&*(self.word as usize as *const ValMap)),
+                _ => std::hint::unreachable_unchecked(),
+            }
+        }
+    }
+
+    /// The value's parts, owned (its count moves into the `Rc` or `Str`).
+    #[inline]
+    pub fn into_owned(self) -> Owned {
+        let v = ManuallyDrop::new(self);
+        // SAFETY: as in `view`; the reference `v` held moves into the result, and `v`
+        // is not dropped.
+        unsafe {
+            match v.tag() {
+                UNIT => Owned::Unit,
+                BOOL => Owned::Bool(v.word != 0),
+                INT => Owned::Int(v.word as i64),
+                DEC => Owned::Dec(v.decimal()),
+                STATIC | SHORT | SHARED => Owned::Str(Str { head: v.head, word: v.word, _rc: PhantomData }),
+                ARRAY => Owned::Array(Rc::from_raw(v.word as usize as *const Vec<Val>)),
+                MAP => Owned::Map(Rc::from_raw(v.word as usize as *const ValMap)),
+                _ => std::hint::unreachable_unchecked(),
+            }
+        }
+    }
+
+    /// The text, mutably (for [`unshare_str`]).
+    pub fn str_mut(&mut self) -> Option<&mut Str> {
+        match self.tag() {
+            // SAFETY: a value holding a text is a `Str` of the same layout, and any `Str`
+            // written through the borrow is a value holding a text.
+            STATIC | SHORT | SHARED => Some(unsafe { &mut *(self as *mut Val as *mut Str) }),
+            _ => None,
+        }
+    }
+
+    /// An array's elements, mutably: copied first if the array is also held elsewhere
+    /// (`Rc::make_mut`).
+    #[inline]
+    pub fn array_mut(&mut self) -> Option<&mut Vec<Val>> {
+        if self.tag() != ARRAY {
+            return None;
+        }
+        // SAFETY: the `Rc` this value holds, taken out for `make_mut` (which may replace
+        // it with a copy, releasing this value's count of the original) and put back;
+        // `ManuallyDrop` so that it is not released twice. The borrow is of the now
+        // unique allocation this value holds, for as long as `self` is borrowed.
+        unsafe {
+            let mut rc = ManuallyDrop::new(Rc::from_raw(self.word as usize as *const Vec<Val>));
+            let p: *mut Vec<Val> = Rc::make_mut(&mut rc);
+            self.word = addr(Rc::into_raw(ManuallyDrop::into_inner(rc)));
+            Some(&mut *p)
+        }
+    }
+
+    /// A map, mutably: copied first if it is also held elsewhere (see [`Val::array_mut`]).
+    #[inline]
+    pub fn map_mut(&mut self) -> Option<&mut ValMap> {
+        if self.tag() != MAP {
+            return None;
+        }
+        // SAFETY: as in `array_mut`.
+        unsafe {
+            let mut rc = ManuallyDrop::new(Rc::from_raw(self.word as usize as *const ValMap));
+            let p: *mut ValMap = Rc::make_mut(&mut rc);
+            self.word = addr(Rc::into_raw(ManuallyDrop::into_inner(rc)));
+            Some(&mut *p)
+        }
+    }
+
+    /// The count of an array, a map or a shared text (0 for the others).
+    #[inline]
+    pub fn strong_count(&self) -> usize {
+        // SAFETY: the `Rc` this value holds, borrowed (not dropped: `ManuallyDrop`).
+        unsafe {
+            match self.tag() {
+                ARRAY => Rc::strong_count(&ManuallyDrop::new(Rc::from_raw(self.word as usize as *const Vec<Val>))),
+                MAP => Rc::strong_count(&ManuallyDrop::new(Rc::from_raw(self.word as usize as *const ValMap))),
+                SHARED => (*(self as *const Val as *const Str)).strong_count(),
+                _ => 0,
+            }
+        }
+    }
+
+    /// Whether the value holds no count (unit, bool, integer, decimal, a static or short
+    /// text): plain data.
+    #[inline]
+    fn is_plain(&self) -> bool {
+        !matches!(self.tag(), SHARED | ARRAY | MAP)
+    }
+}
+
+impl Drop for Val {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: the reference this value holds, released once.
+        unsafe {
+            match self.tag() {
+                SHARED => drop(Rc::from_raw((*(self as *const Val as *const Str)).rc_ptr())),
+                ARRAY => drop(Rc::from_raw(self.word as usize as *const Vec<Val>)),
+                MAP => drop(Rc::from_raw(self.word as usize as *const ValMap)),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The two words, with the count of a shared part raised.
 impl Clone for Val {
     #[inline]
     fn clone(&self) -> Val {
-        match self {
-            Val::Str(Str::Shared(s)) => std::mem::forget(Rc::clone(s)),
-            Val::Array(a) => std::mem::forget(Rc::clone(a)),
-            Val::Map(m) => std::mem::forget(Rc::clone(m)),
-            Val::Unit | Val::Bool(_) | Val::Int(_) | Val::Dec(_) | Val::Str(Str::Static(_) | Str::Short(_)) => {}
+        // SAFETY: the address is a live `Rc` (held by `self`); the copy below holds the
+        // reference counted here, released when it drops.
+        unsafe {
+            match self.tag() {
+                SHARED => Rc::increment_strong_count((*(self as *const Val as *const Str)).rc_ptr()),
+                ARRAY => Rc::increment_strong_count(self.word as usize as *const Vec<Val>),
+                MAP => Rc::increment_strong_count(self.word as usize as *const ValMap),
+                _ => {}
+            }
         }
-        // SAFETY: a bitwise copy of a `Val` is a valid `Val`; the one reference it holds
-        // to a shared part (if any) was counted just above and is released when the copy
-        // drops, exactly as the clone of that `Rc` would be. The other variants are
-        // plain data (`Copy` fields), whose copy is their clone.
-        unsafe { std::ptr::read(self) }
+        Val { head: self.head, word: self.word, _rc: PhantomData }
+    }
+}
+
+impl Default for Val {
+    #[inline]
+    fn default() -> Val {
+        Val::Unit
+    }
+}
+
+impl fmt::Debug for Val {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.view(), f)
     }
 }
 
@@ -299,7 +661,7 @@ impl Val {
     pub fn string(s: &str) -> Val {
         Val::Str(Str::new(s))
     }
-    /// A date as rules see it: its `YYYY-MM-DD` text (one allocation, the shared string).
+    /// A date as rules see it: its `YYYY-MM-DD` text (kept in place: ten bytes).
     pub fn date(d: crate::date::Date) -> Val {
         Val::string(&crate::date::date_str(d, &mut [0; 10]))
     }
@@ -309,24 +671,31 @@ impl Val {
     pub fn array(a: Vec<Val>) -> Val {
         Val::Array(Rc::new(a))
     }
+    #[inline]
     pub fn is_unit(&self) -> bool {
-        matches!(self, Val::Unit)
+        self.tag() == UNIT
     }
     /// Rhai's name of the type, for messages.
     pub fn type_name(&self) -> &'static str {
-        match self {
-            Val::Unit => "()",
-            Val::Bool(_) => "bool",
-            Val::Int(_) => "i64",
-            Val::Dec(_) => "decimal",
-            Val::Str(_) => "string",
-            Val::Array(_) => "array",
-            Val::Map(_) => "map",
+        match self.view() {
+            ValRef::Unit => "()",
+            ValRef::Bool(_) => "bool",
+            ValRef::Int(_) => "i64",
+            ValRef::Dec(_) => "decimal",
+            ValRef::Str(_) => "string",
+            ValRef::Array(_) => "array",
+            ValRef::Map(_) => "map",
         }
     }
+    /// Whether two values are of the same kind (a text however kept).
+    #[inline]
+    pub fn same_kind(&self, other: &Val) -> bool {
+        let kind = |t: u8| if matches!(t, STATIC | SHORT | SHARED) { STATIC } else { t };
+        kind(self.tag()) == kind(other.tag())
+    }
     pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Val::Str(s) => Some(s.as_str()),
+        match self.view() {
+            ValRef::Str(s) => Some(s.as_str()),
             _ => None,
         }
     }
@@ -372,14 +741,14 @@ impl Val {
 
     /// The Rhai value (for the interpreted path).
     pub fn to_dynamic(&self) -> Dynamic {
-        match self {
-            Val::Unit => Dynamic::UNIT,
-            Val::Bool(b) => Dynamic::from_bool(*b),
-            Val::Int(i) => Dynamic::from_int(*i),
-            Val::Dec(d) => Dynamic::from_decimal(*d),
-            Val::Str(s) => Dynamic::from(s.as_str().to_string()),
-            Val::Array(a) => Dynamic::from_array(a.iter().map(Val::to_dynamic).collect()),
-            Val::Map(m) => {
+        match self.view() {
+            ValRef::Unit => Dynamic::UNIT,
+            ValRef::Bool(b) => Dynamic::from_bool(b),
+            ValRef::Int(i) => Dynamic::from_int(i),
+            ValRef::Dec(d) => Dynamic::from_decimal(d),
+            ValRef::Str(s) => Dynamic::from(s.as_str().to_string()),
+            ValRef::Array(a) => Dynamic::from_array(a.iter().map(Val::to_dynamic).collect()),
+            ValRef::Map(m) => {
                 let mut out = RhaiMap::new();
                 for (k, v) in m.iter() {
                     out.insert(k.as_str().into(), v.to_dynamic());
@@ -393,14 +762,14 @@ impl Val {
     /// output is rounded once, half away from zero), maps keep sorted keys.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
-        match self {
-            Val::Unit => Value::Null,
-            Val::Bool(b) => Value::Bool(*b),
-            Val::Int(i) => Value::from(*i),
-            Val::Dec(d) => Value::String(format2(*d)),
-            Val::Str(s) => Value::String(s.as_str().to_string()),
-            Val::Array(a) => Value::Array(a.iter().map(Val::to_json).collect()),
-            Val::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.as_str().to_string(), v.to_json())).collect()),
+        match self.view() {
+            ValRef::Unit => Value::Null,
+            ValRef::Bool(b) => Value::Bool(b),
+            ValRef::Int(i) => Value::from(i),
+            ValRef::Dec(d) => Value::String(format2(d)),
+            ValRef::Str(s) => Value::String(s.as_str().to_string()),
+            ValRef::Array(a) => Value::Array(a.iter().map(Val::to_json).collect()),
+            ValRef::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.as_str().to_string(), v.to_json())).collect()),
         }
     }
 }
@@ -414,13 +783,13 @@ impl From<String> for Val {
 /// As Rhai prints the value (`to_string`).
 impl fmt::Display for Val {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Val::Unit => Ok(()),
-            Val::Bool(b) => write!(f, "{b}"),
-            Val::Int(i) => write!(f, "{i}"),
-            Val::Dec(d) => write!(f, "{d}"),
-            Val::Str(s) => f.write_str(s),
-            Val::Array(_) | Val::Map(_) => write!(f, "{}", self.to_dynamic()),
+        match self.view() {
+            ValRef::Unit => Ok(()),
+            ValRef::Bool(b) => write!(f, "{b}"),
+            ValRef::Int(i) => write!(f, "{i}"),
+            ValRef::Dec(d) => write!(f, "{d}"),
+            ValRef::Str(s) => f.write_str(s),
+            ValRef::Array(_) | ValRef::Map(_) => write!(f, "{}", self.to_dynamic()),
         }
     }
 }
@@ -439,10 +808,7 @@ unsafe impl Sync for Plain {}
 impl Plain {
     /// `None` for strings made at run time, arrays and maps.
     pub fn new(v: Val) -> Option<Plain> {
-        match v {
-            Val::Unit | Val::Bool(_) | Val::Int(_) | Val::Dec(_) | Val::Str(Str::Static(_) | Str::Short(_)) => Some(Plain(v)),
-            Val::Str(Str::Shared(_)) | Val::Array(_) | Val::Map(_) => None,
-        }
+        v.is_plain().then_some(Plain(v))
     }
     #[inline]
     pub fn get(&self) -> &Val {
@@ -464,11 +830,11 @@ pub enum Frozen {
 
 impl Frozen {
     pub fn new(v: &Val) -> Frozen {
-        match v {
-            Val::Str(Str::Shared(s)) => Frozen::Text(Box::from(&**s)),
-            Val::Array(a) => Frozen::Array(a.iter().map(Frozen::new).collect()),
-            Val::Map(m) => Frozen::Map(m.iter().map(|(k, v)| (Frozen::new(&Val::Str(k.clone())), Frozen::new(v))).collect()),
-            other => Frozen::Plain(Plain::new(other.clone()).expect("the other values are plain")),
+        match v.view() {
+            ValRef::Str(s) if matches!(s.kind(), StrKind::Shared(_)) => Frozen::Text(Box::from(s.as_str())),
+            ValRef::Array(a) => Frozen::Array(a.iter().map(Frozen::new).collect()),
+            ValRef::Map(m) => Frozen::Map(m.iter().map(|(k, v)| (Frozen::new(&Val::Str(k.clone())), Frozen::new(v))).collect()),
+            _ => Frozen::Plain(Plain::new(v.clone()).expect("the other values are plain")),
         }
     }
 
@@ -480,7 +846,7 @@ impl Frozen {
             Frozen::Map(m) => Val::map(ValMap::from_sorted(
                 m.iter()
                     .map(|(k, v)| {
-                        let Val::Str(k) = k.thaw() else { unreachable!("map keys are texts") };
+                        let Owned::Str(k) = k.thaw().into_owned() else { unreachable!("map keys are texts") };
                         (k, v.thaw())
                     })
                     .collect(),
@@ -495,20 +861,19 @@ impl Frozen {
 /// made on one thread, be sent: see `render::Decision`). Values of one evaluation are
 /// seldom shared by then (the evaluation's variables are gone), so this is a walk.
 pub fn unshare(v: &mut Val) {
-    match v {
-        Val::Str(s) => unshare_str(s),
-        Val::Array(a) => Rc::make_mut(a).iter_mut().for_each(unshare),
-        Val::Map(m) => Rc::make_mut(m).unshare(),
-        Val::Unit | Val::Bool(_) | Val::Int(_) | Val::Dec(_) => {}
+    if let Some(s) = v.str_mut() {
+        unshare_str(s);
+    } else if let Some(a) = v.array_mut() {
+        a.iter_mut().for_each(unshare);
+    } else if let Some(m) = v.map_mut() {
+        m.unshare();
     }
 }
 
 /// [`unshare`] of a string.
 pub fn unshare_str(s: &mut Str) {
-    if let Str::Shared(rc) = s {
-        if Rc::get_mut(rc).is_none() {
-            *s = Str::new(rc);
-        }
+    if s.strong_count() > 1 {
+        *s = Str::new(s.as_str());
     }
 }
 
@@ -518,13 +883,10 @@ mod tests {
 
     /// Whether every count reachable from `v` is one.
     fn unique(v: &Val) -> bool {
-        match v {
-            Val::Str(Str::Shared(s)) => Rc::strong_count(s) == 1,
-            Val::Array(a) => Rc::strong_count(a) == 1 && a.iter().all(unique),
-            Val::Map(m) => {
-                Rc::strong_count(m) == 1
-                    && m.iter().all(|(k, v)| !matches!(k, Str::Shared(s) if Rc::strong_count(s) != 1) && unique(v))
-            }
+        match v.view() {
+            ValRef::Str(_) => v.strong_count() <= 1,
+            ValRef::Array(a) => v.strong_count() == 1 && a.iter().all(unique),
+            ValRef::Map(m) => v.strong_count() == 1 && m.iter().all(|(k, v)| k.strong_count() <= 1 && unique(v)),
             _ => true,
         }
     }
@@ -549,20 +911,20 @@ mod tests {
         assert!(unique(&v), "every count is one after unshare");
         assert_eq!(v.to_json(), original.to_json());
         // The original still sees its own data, and nothing of it is reachable from `v`.
-        let Val::Map(m) = &original else { unreachable!() };
+        let ValRef::Map(m) = original.view() else { unreachable!() };
         assert_eq!(m.get("a key longer than twenty-two bytes").map(|x| x.to_string()), Some("123.45".to_string()));
     }
 
     #[test]
     fn unshare_leaves_a_value_that_owns_its_parts_as_it_is() {
         let mut v = Val::array(vec![Val::string("a text longer than twenty-two bytes"), Val::map(ValMap::from_sorted(vec![(Str::Static("k"), Val::Int(1))]))]);
-        let before = match &v {
-            Val::Array(a) => Rc::as_ptr(a),
+        let before = match v.view() {
+            ValRef::Array(a) => a as *const Vec<Val>,
             _ => unreachable!(),
         };
         unshare(&mut v);
-        let Val::Array(a) = &v else { unreachable!() };
-        assert_eq!(Rc::as_ptr(a), before, "nothing copied");
+        let ValRef::Array(a) = v.view() else { unreachable!() };
+        assert_eq!(a as *const Vec<Val>, before, "nothing copied");
     }
 
     #[test]
@@ -572,8 +934,8 @@ mod tests {
         let (a, b) = (frozen.thaw(), frozen.thaw());
         assert_eq!(a.to_json(), v.to_json());
         assert!(unique(&a) && unique(&b), "each thaw builds its own parts");
-        let (Val::Map(x), Val::Map(y)) = (&a, &b) else { unreachable!() };
-        assert!(!Rc::ptr_eq(x, y));
+        let (ValRef::Map(x), ValRef::Map(y)) = (a.view(), b.view()) else { unreachable!() };
+        assert!(!std::ptr::eq(x, y));
     }
 
     #[test]
@@ -594,19 +956,82 @@ mod short_tests {
 
     #[test]
     fn texts_up_to_the_limit_are_kept_in_place_and_read_back_whole() {
-        for text in ["", "m1", "2025-03-01", "一二三四五", "abcdefghijklmno", "é", "x\u{1F600}y"] {
+        for text in ["", "m1", "2025-03-01", "一二三四", "abcdefghijklmn", "é", "x\u{1F600}y"] {
             let s = Str::new(text);
-            assert!(matches!(s, Str::Short(_)), "{text:?} in place");
+            assert!(matches!(s.kind(), StrKind::Short(_)), "{text:?} in place");
             assert_eq!(s.as_str(), text);
             assert_eq!(Str::from(text.to_string()).as_str(), text);
         }
-        for text in ["abcdefghijklmnop", "一二三四五六"] {
+        for text in ["abcdefghijklmno", "一二三四五"] {
             let s = Str::new(text);
-            assert!(matches!(s, Str::Shared(_)), "{text:?} shared: over {} bytes", Short::MAX);
+            assert!(matches!(s.kind(), StrKind::Shared(_)), "{text:?} shared: over {} bytes", Str::SHORT_MAX);
             assert_eq!(s.as_str(), text);
         }
-        assert_eq!(std::mem::size_of::<Str>(), 24);
-        assert_eq!(std::mem::size_of::<Val>(), 24);
+        assert_eq!(std::mem::size_of::<Str>(), 16);
+        assert_eq!(std::mem::size_of::<Val>(), 16);
+        assert_eq!(std::mem::size_of::<Option<Val>>(), 16);
+    }
+
+    #[test]
+    fn decimals_come_back_bit_for_bit() {
+        let mut cases = vec![
+            Decimal::ZERO,
+            -Decimal::ZERO,
+            Decimal::ONE,
+            Decimal::NEGATIVE_ONE,
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::new(12345, 2),
+            Decimal::new(-1, 28),
+            Decimal::from_parts(u32::MAX, u32::MAX, u32::MAX, true, 28),
+            Decimal::from_parts(0, 0, 0, false, 28),
+            Decimal::from_parts(1, 2, 3, false, 7),
+        ];
+        let mut neg_zero_scaled = Decimal::new(0, 5);
+        neg_zero_scaled.set_sign_negative(true);
+        cases.push(neg_zero_scaled);
+        for d in cases {
+            let v = Val::Dec(d);
+            let ValRef::Dec(back) = v.view() else { panic!("a decimal") };
+            assert_eq!(back.serialize(), d.serialize(), "{d:?}");
+            let Owned::Dec(owned) = v.clone().into_owned() else { panic!("a decimal") };
+            assert_eq!(owned.serialize(), d.serialize());
+            assert_eq!(v.to_string(), d.to_string());
+        }
+    }
+
+    #[test]
+    fn values_read_back_as_made_and_counts_follow_clones() {
+        assert!(matches!(Val::Unit.view(), ValRef::Unit));
+        assert!(matches!(Val::Bool(true).view(), ValRef::Bool(true)));
+        assert!(matches!(Val::Bool(false).view(), ValRef::Bool(false)));
+        for i in [0, 1, -1, i64::MIN, i64::MAX] {
+            assert!(matches!(Val::Int(i).view(), ValRef::Int(j) if j == i));
+        }
+        let long = Val::string("a text longer than fourteen bytes");
+        assert_eq!(long.strong_count(), 1);
+        let copies = vec![long.clone(), long.clone()];
+        assert_eq!(long.strong_count(), 3);
+        drop(copies);
+        assert_eq!(long.strong_count(), 1);
+        let Owned::Str(s) = long.into_owned() else { panic!("a text") };
+        assert_eq!(s.as_str(), "a text longer than fourteen bytes");
+        assert_eq!(s.strong_count(), 1);
+
+        let mut a = Val::array(vec![Val::Int(1), Val::string("x")]);
+        let b = a.clone();
+        assert_eq!(a.strong_count(), 2);
+        a.array_mut().expect("an array").push(Val::Int(2));
+        assert_eq!((a.strong_count(), b.strong_count()), (1, 1), "copied on write");
+        assert_eq!(a.to_json(), serde_json::json!([1, "x", 2]));
+        assert_eq!(b.to_json(), serde_json::json!([1, "x"]));
+        assert!(a.map_mut().is_none() && a.str_mut().is_none());
+
+        let mut m = Val::map(ValMap::default());
+        m.map_mut().expect("a map").insert(Str::Static("k"), a);
+        assert_eq!(m.to_json(), serde_json::json!({ "k": [1, "x", 2] }));
+        let Owned::Map(rc) = m.into_owned() else { panic!("a map") };
+        assert_eq!(Rc::strong_count(&rc), 1);
     }
 
     #[test]
