@@ -161,8 +161,9 @@ echo "   $EVAL_MS, peak RSS $EVAL_RSS MB"
 echo "== native ceiling (bench/native): agreement and per-household time, one thread"
 "$NATIVE" 2000 | tee "$OUT/native.txt"
 
-# 10,000 households: the core's CPU time comes from /usr/bin/time in 0.01 s steps, which
-# on 5,000 households is 2 µs per household; on 10,000, 1 µs.
+# 10,000 households, each side's best of 7 rounds. The core's CPU time is read to the
+# microsecond (getrusage, bench/bindings.py) or the millisecond (bash's `time`,
+# bench/bindings.mjs; /usr/bin/time's hundredths were a 1 µs step a household here).
 echo "== bindings against the core (one thread, the 10,000 households of synth-10000)"
 BINDINGS=()
 if [ -x bindings-python/.venv/bin/python ] && bindings-python/.venv/bin/python -c "import jiuzhu" 2>/dev/null; then
