@@ -4,7 +4,6 @@
 
 use crate::common::*;
 use jiuzhu_core::synth::{synth, DEFAULT_AS_OF, DEFAULT_SEED};
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
