@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 pub struct Args {
     /// Households, one JSON object per line (JSON Lines), or - for standard input.
     pub input: String,
-    /// Where to write the assessments, one per input line; - for standard output.
+    /// Where to write the assessments, one per input line; - for standard output. An
+    /// existing file of yours is replaced by a new one (a program still reading the old
+    /// one keeps its content); a link or another user's file is rewritten in place.
     #[arg(short, long, default_value = "-")]
     pub output: String,
     /// Rule pack folder (default: the embedded pack).

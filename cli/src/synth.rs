@@ -20,7 +20,8 @@ pub struct Args {
     /// Assessment date written into every household.
     #[arg(long, value_parser = parse_date_arg, default_value = DEFAULT_AS_OF)]
     pub as_of: jiuzhu_core::Date,
-    /// Output file (default: standard output).
+    /// Output file (default: standard output); an existing one is replaced as `batch -o`
+    /// replaces it.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Rule pack whose parameters (subsistence standards) place the incomes (default: the embedded pack).
