@@ -251,10 +251,8 @@ impl From<&'static str> for Str {
 }
 impl From<String> for Str {
     fn from(s: String) -> Str {
-        match Str::short(&s) {
-            Some(short) => short,
-            None => Str::shared(Rc::from(s)),
-        }
+        // (`Rc<str>` copies the bytes from a `String` as from a `&str`.)
+        Str::new(&s)
     }
 }
 
@@ -501,6 +499,23 @@ impl Val {
         d
     }
 
+    /// The address in `word` of an array's or map's `Rc` (what `Rc::into_raw` gave).
+    #[inline(always)]
+    fn rc_ptr<T>(&self) -> *const T {
+        self.word as usize as *const T
+    }
+
+    /// The text a value of a text kind is.
+    ///
+    /// # Safety
+    /// The tag is `STATIC`, `SHORT` or `SHARED`: such a value is a `Str` of the same
+    /// layout (`#[repr(C)]`, same fields and encoding).
+    #[inline(always)]
+    unsafe fn text_unchecked(&self) -> &Str {
+        debug_assert!(matches!(self.tag(), STATIC | SHORT | SHARED));
+        &*(self as *const Val as *const Str)
+    }
+
     /// The value's parts, borrowed: what a `match` looks at.
     #[inline(always)]
     pub fn view(&self) -> ValRef<'_> {
@@ -514,9 +529,9 @@ impl Val {
                 BOOL => ValRef::Bool(self.word != 0),
                 INT => ValRef::Int(self.word as i64),
                 DEC => ValRef::Dec(self.decimal()),
-                STATIC | SHORT | SHARED => ValRef::Str(&*(self as *const Val as *const Str)),
-                ARRAY => ValRef::Array(&*(self.word as usize as *const Vec<Val>)),
-                MAP => ValRef::Map(&*(self.word as usize as *const ValMap)),
+                STATIC | SHORT | SHARED => ValRef::Str(self.text_unchecked()),
+                ARRAY => ValRef::Array(&*self.rc_ptr::<Vec<Val>>()),
+                MAP => ValRef::Map(&*self.rc_ptr::<ValMap>()),
                 _ => std::hint::unreachable_unchecked(),
             }
         }
@@ -535,8 +550,8 @@ impl Val {
                 INT => Owned::Int(v.word as i64),
                 DEC => Owned::Dec(v.decimal()),
                 STATIC | SHORT | SHARED => Owned::Str(Str { head: v.head, word: v.word, _rc: PhantomData }),
-                ARRAY => Owned::Array(Rc::from_raw(v.word as usize as *const Vec<Val>)),
-                MAP => Owned::Map(Rc::from_raw(v.word as usize as *const ValMap)),
+                ARRAY => Owned::Array(Rc::from_raw(v.rc_ptr())),
+                MAP => Owned::Map(Rc::from_raw(v.rc_ptr())),
                 _ => std::hint::unreachable_unchecked(),
             }
         }
@@ -556,34 +571,34 @@ impl Val {
     /// (`Rc::make_mut`).
     #[inline]
     pub fn array_mut(&mut self) -> Option<&mut Vec<Val>> {
-        if self.tag() != ARRAY {
-            return None;
-        }
-        // SAFETY: the `Rc` this value holds, taken out for `make_mut` (which may replace
-        // it with a copy, releasing this value's count of the original) and put back;
-        // `ManuallyDrop` so that it is not released twice. The borrow is of the now
-        // unique allocation this value holds, for as long as `self` is borrowed.
-        unsafe {
-            let mut rc = ManuallyDrop::new(Rc::from_raw(self.word as usize as *const Vec<Val>));
-            let p: *mut Vec<Val> = Rc::make_mut(&mut rc);
-            self.word = addr(Rc::into_raw(ManuallyDrop::into_inner(rc)));
-            Some(&mut *p)
-        }
+        // SAFETY: an array's `Rc` holds a `Vec<Val>`.
+        unsafe { self.make_mut(ARRAY) }
     }
 
     /// A map, mutably: copied first if it is also held elsewhere (see [`Val::array_mut`]).
     #[inline]
     pub fn map_mut(&mut self) -> Option<&mut ValMap> {
-        if self.tag() != MAP {
+        // SAFETY: a map's `Rc` holds a `ValMap`.
+        unsafe { self.make_mut(MAP) }
+    }
+
+    /// `Rc::make_mut` on the container this value holds, if its tag is `tag`.
+    ///
+    /// # Safety
+    /// A value of tag `tag` holds an `Rc<T>`.
+    #[inline(always)]
+    unsafe fn make_mut<T: Clone>(&mut self, tag: u8) -> Option<&mut T> {
+        if self.tag() != tag {
             return None;
         }
-        // SAFETY: as in `array_mut`.
-        unsafe {
-            let mut rc = ManuallyDrop::new(Rc::from_raw(self.word as usize as *const ValMap));
-            let p: *mut ValMap = Rc::make_mut(&mut rc);
-            self.word = addr(Rc::into_raw(ManuallyDrop::into_inner(rc)));
-            Some(&mut *p)
-        }
+        // The `Rc` this value holds, taken out for `make_mut` (which may replace it with
+        // a copy, releasing this value's count of the original) and put back;
+        // `ManuallyDrop` so that it is not released twice. The borrow is of the now
+        // unique allocation this value holds, for as long as `self` is borrowed.
+        let mut rc = ManuallyDrop::new(Rc::from_raw(self.rc_ptr::<T>()));
+        let p: *mut T = Rc::make_mut(&mut rc);
+        self.word = addr(Rc::into_raw(ManuallyDrop::into_inner(rc)));
+        Some(&mut *p)
     }
 
     /// The count of an array, a map or a shared text (0 for the others).
@@ -592,9 +607,9 @@ impl Val {
         // SAFETY: the `Rc` this value holds, borrowed (not dropped: `ManuallyDrop`).
         unsafe {
             match self.tag() {
-                ARRAY => Rc::strong_count(&ManuallyDrop::new(Rc::from_raw(self.word as usize as *const Vec<Val>))),
-                MAP => Rc::strong_count(&ManuallyDrop::new(Rc::from_raw(self.word as usize as *const ValMap))),
-                SHARED => (*(self as *const Val as *const Str)).strong_count(),
+                ARRAY => Rc::strong_count(&ManuallyDrop::new(Rc::from_raw(self.rc_ptr::<Vec<Val>>()))),
+                MAP => Rc::strong_count(&ManuallyDrop::new(Rc::from_raw(self.rc_ptr::<ValMap>()))),
+                SHARED => self.text_unchecked().strong_count(),
                 _ => 0,
             }
         }
@@ -611,12 +626,13 @@ impl Val {
 impl Drop for Val {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: the reference this value holds, released once.
+        // SAFETY: the reference this value holds, released once (a shared text by
+        // `Str`'s own `drop`).
         unsafe {
             match self.tag() {
-                SHARED => drop(Rc::from_raw((*(self as *const Val as *const Str)).rc_ptr())),
-                ARRAY => drop(Rc::from_raw(self.word as usize as *const Vec<Val>)),
-                MAP => drop(Rc::from_raw(self.word as usize as *const ValMap)),
+                SHARED => std::ptr::drop_in_place(self as *mut Val as *mut Str),
+                ARRAY => drop(Rc::from_raw(self.rc_ptr::<Vec<Val>>())),
+                MAP => drop(Rc::from_raw(self.rc_ptr::<ValMap>())),
                 _ => {}
             }
         }
@@ -631,9 +647,9 @@ impl Clone for Val {
         // reference counted here, released when it drops.
         unsafe {
             match self.tag() {
-                SHARED => Rc::increment_strong_count((*(self as *const Val as *const Str)).rc_ptr()),
-                ARRAY => Rc::increment_strong_count(self.word as usize as *const Vec<Val>),
-                MAP => Rc::increment_strong_count(self.word as usize as *const ValMap),
+                SHARED => Rc::increment_strong_count(self.text_unchecked().rc_ptr()),
+                ARRAY => Rc::increment_strong_count(self.rc_ptr::<Vec<Val>>()),
+                MAP => Rc::increment_strong_count(self.rc_ptr::<ValMap>()),
                 _ => {}
             }
         }
