@@ -9,6 +9,13 @@
 // MESSAGES=0 in the environment measures both without reason messages (`--no-messages`,
 // `{messages: false}`). OBJECTS=1 times `engine.evaluate(object)` instead (each household
 // parsed beforehand; an object in, an object out: what a calculator page calls).
+// CORE=wasm times the same engine inside the same wasm module as the reference instead of
+// `jiuzhu batch`: each household's UTF-8 bytes (made beforehand) copied into the engine's
+// input buffer and evaluated through the package's internal buffer calls, the output left
+// in wasm memory as the engine wrote it (UTF-16). What the package's own JavaScript adds
+// (text in and out, JSON.stringify and JSON.parse for objects) is then apart from what
+// V8's code for the engine costs against the native build. Interleaved with the measured
+// loop, best of ROUNDS each.
 // Prints one line: `wasm_us core_us ratio` (µs per household).
 import { readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -18,7 +25,7 @@ import { createRequire } from "node:module";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const { Engine } = require(join(here, "../bindings-wasm/pkg-node/jiuzhu.js"));
+const { Engine, __memory } = require(join(here, "../bindings-wasm/pkg-node/jiuzhu.js"));
 
 const path = resolve(process.argv[2]);
 const jz = process.argv[3] ?? join(here, "../target/release/jiuzhu");
@@ -30,6 +37,8 @@ const messages = process.env.MESSAGES !== "0";
 const flags = messages ? [] : ["--no-messages"];
 const options = messages ? undefined : { messages: false };
 const objects = process.env.OBJECTS === "1" ? lines.map((l) => JSON.parse(l)) : null;
+const inWasm = process.env.CORE === "wasm";
+const encoded = inWasm ? lines.map((l) => Buffer.from(l, "utf8")) : null;
 
 // The command's CPU time (user + system) in milliseconds, from bash's `time`: /usr/bin/time
 // prints hundredths of a second, a step of 1 µs a household on 10,000 households (the
@@ -46,13 +55,33 @@ function coreCpuTimed(file) {
 }
 
 const engine = new Engine();
+
+// The engine in wasm on its own (CORE=wasm): the calls js/fast.js makes, without its
+// text handling. Seconds of wall time for one pass.
+function engineInWasm() {
+  engine.__parseOptions(options);
+  const memory = __memory();
+  const start = process.hrtime.bigint();
+  let units = 0;
+  for (const b of encoded) {
+    const at = engine.__inputBuffer(b.length);
+    new Uint8Array(memory.buffer, at, b.length).set(b);
+    units += engine.__evaluateBufferParsed(b.length);
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (units === 0) throw new Error("no output");
+  return seconds;
+}
 const wasm = [];
 const core = [];
 const base = [];
 const rounds = Number(process.env.ROUNDS ?? 7);
 for (let round = 0; round < rounds; round++) {
-  base.push(coreCpuTimed(empty));
-  core.push(coreCpuTimed(path));
+  if (inWasm) core.push(engineInWasm());
+  else {
+    base.push(coreCpuTimed(empty));
+    core.push(coreCpuTimed(path));
+  }
   const start = process.hrtime.bigint();
   let bytes = 0;
   if (objects) for (const o of objects) bytes += engine.evaluate(o, options).programs ? 1 : 0;
@@ -61,6 +90,6 @@ for (let round = 0; round < rounds; round++) {
   if (bytes === 0) throw new Error("no output");
 }
 const n = lines.length;
-const coreUs = ((Math.min(...core) - Math.min(...base)) / n) * 1e6;
+const coreUs = ((Math.min(...core) - (inWasm ? 0 : Math.min(...base))) / n) * 1e6;
 const wasmUs = (Math.min(...wasm) / n) * 1e6;
 console.log(`${wasmUs.toFixed(1)} ${coreUs.toFixed(1)} ${(wasmUs / coreUs).toFixed(2)}`);

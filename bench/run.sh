@@ -24,7 +24,9 @@
 #      `messages=False`), and prints a table; Python's evaluate_many against the core's
 #      own `Engine::evaluate_many`, Rust assessments out (CORE=many, timed in bench/native);
 #      and the wall time of Python's evaluate_many with its default threads against
-#      `jiuzhu batch` with its own (WALL=1).
+#      `jiuzhu batch` with its own (WALL=1); the wasm package's two calls against the
+#      same engine inside its own wasm module (CORE=wasm: what the package's JavaScript
+#      adds, apart from V8's code against the native build).
 #
 # The machine matters: the script prints nproc, the CPU model and the load average
 # before and after. Numbers from a loaded machine are lower bounds on throughput.
@@ -185,6 +187,10 @@ if [ -f bindings-wasm/pkg-node/jiuzhu.js ] && command -v node >/dev/null; then
   BINDINGS+=("wasm (Node) evaluateJson(line, {messages: false}) loop: $(echo "$r" | awk '{printf "%s µs vs core --no-messages %s µs per household = %sx", $1, $2, $3}')")
   r=$(OBJECTS=1 node bench/bindings.mjs "$OUT/synth-10000.jsonl" "$JZ")
   BINDINGS+=("wasm (Node) evaluate(object) loop, an object out: $(echo "$r" | awk '{printf "%s µs vs core %s µs per household = %sx", $1, $2, $3}')")
+  r=$(CORE=wasm node bench/bindings.mjs "$OUT/synth-10000.jsonl" "$JZ")
+  BINDINGS+=("wasm (Node) evaluateJson loop against the engine in the same wasm module: $(echo "$r" | awk '{printf "%s µs vs %s µs per household = %sx", $1, $2, $3}')")
+  r=$(CORE=wasm OBJECTS=1 node bench/bindings.mjs "$OUT/synth-10000.jsonl" "$JZ")
+  BINDINGS+=("wasm (Node) evaluate(object) loop against the engine in the same wasm module: $(echo "$r" | awk '{printf "%s µs vs %s µs per household = %sx", $1, $2, $3}')")
 else
   BINDINGS+=("wasm: not measured (run bash bindings-wasm/build.sh first)")
 fi
