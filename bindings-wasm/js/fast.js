@@ -97,8 +97,11 @@ function installTextPath(impl) {
     }
     const proto = Object.getPrototypeOf(v);
     if ((proto !== Object.prototype && proto !== null) || "toJSON" in v) return false;
-    const keys = Object.keys(v);
-    for (let i = 0; i < keys.length; i++) if (!plain(v[keys[i]], depth + 1)) return false;
+    // for…in rather than Object.keys: no array of keys made per object (a third of this
+    // walk's time). It also visits enumerable keys a script added to Object.prototype,
+    // which JSON.stringify leaves out: a value there that is not plain sends the
+    // household to the generated methods, slower and still right.
+    for (const k in v) if (!plain(v[k], depth + 1)) return false;
     return true;
   }
 

@@ -261,6 +261,22 @@ describe("household objects", () => {
     }
   });
 
+  test("an enumerable key added to Object.prototype is not part of the household", () => {
+    // JSON.stringify writes own keys only; the check before it also visits inherited
+    // ones, and a value there that JSON cannot hold sends the household the slow way.
+    const h = households[0];
+    const text = engine.evaluateJson(h);
+    for (const polluted of [NaN, () => 1, "x", { region: "110000" }]) {
+      Object.prototype.polluted = polluted;
+      try {
+        sameText(engine.evaluateJson(JSON.parse(h)), text, `evaluateJson with Object.prototype.polluted = ${String(polluted)}`);
+        assert.equal(JSON.stringify(engine.evaluate(JSON.parse(h))), text);
+      } finally {
+        delete Object.prototype.polluted;
+      }
+    }
+  });
+
   test("what reads badly is still reported at its path", () => {
     const getter = example("household.json");
     Object.defineProperty(getter.members[0], "sex", { enumerable: true, get() { throw new Error("no access"); } });
