@@ -133,6 +133,30 @@ mod simd {
         i
     }
 
+    /// 32 bytes (`x`, then `y`) widened to 32 units at `d`: ASCII as UTF-16.
+    ///
+    /// SAFETY: `d` points to 32 writable units (v128_store needs no alignment).
+    #[target_feature(enable = "simd128")]
+    #[inline]
+    unsafe fn widen(d: *mut v128, x: v128, y: v128) {
+        unsafe {
+            v128_store(d, u16x8_extend_low_u8x16(x));
+            v128_store(d.add(1), u16x8_extend_high_u8x16(x));
+            v128_store(d.add(2), u16x8_extend_low_u8x16(y));
+            v128_store(d.add(3), u16x8_extend_high_u8x16(y));
+        }
+    }
+
+    /// The units of three-byte characters from their lead, second and third bytes, one
+    /// character a 16-bit lane, the continuation bytes already masked to their six bits:
+    /// `(lead & 0x0F) << 12 | b1 << 6 | b2`, as `decode` computes it (the shift drops the
+    /// lead's high bits out of the lane).
+    #[target_feature(enable = "simd128")]
+    #[inline]
+    fn three_byte_units(lead: v128, b1: v128, b2: v128) -> v128 {
+        v128_or(u16x8_shl(lead, 12), v128_or(u16x8_shl(b1, 6), b2))
+    }
+
     /// The start of [`convert`]: thirty-two bytes a step while thirty-two are left, up to
     /// 32 ASCII bytes or ten three-byte characters a step. Each step of sixteen was a chain
     /// of load, bitmask and count that the next step's load waited for; here a step of 32
@@ -156,13 +180,8 @@ mod simd {
             if high == 0 {
                 // 32 ASCII bytes: a fixed step, so the next load does not wait for this
                 // one's bitmask (the branch is predicted along a run of ASCII)
-                // SAFETY: as below.
-                unsafe {
-                    v128_store(d, u16x8_extend_low_u8x16(x));
-                    v128_store(d.add(1), u16x8_extend_high_u8x16(x));
-                    v128_store(d.add(2), u16x8_extend_low_u8x16(y));
-                    v128_store(d.add(3), u16x8_extend_high_u8x16(y));
-                }
+                // SAFETY: d is 32 units of `dst`.
+                unsafe { widen(d, x, y) };
                 i += 32;
                 j += 32;
                 continue;
@@ -170,13 +189,8 @@ mod simd {
             if high & 1 == 0 {
                 // ASCII up to the first byte that is not (fewer than 32)
                 let k = high.trailing_zeros() as usize;
-                // SAFETY: d is 32 units (64 bytes) of `dst`; v128_store needs no alignment.
-                unsafe {
-                    v128_store(d, u16x8_extend_low_u8x16(x));
-                    v128_store(d.add(1), u16x8_extend_high_u8x16(x));
-                    v128_store(d.add(2), u16x8_extend_low_u8x16(y));
-                    v128_store(d.add(3), u16x8_extend_high_u8x16(y));
-                }
+                // SAFETY: as above.
+                unsafe { widen(d, x, y) };
                 i += k;
                 j += k;
             } else if bytes[i] & 0xF0 == 0xE0 {
@@ -188,9 +202,8 @@ mod simd {
                 let b1 = v128_and(u8x16_shuffle::<1, 0, 4, 0, 7, 0, 10, 0, 13, 0, 16, 0, 19, 0, 22, 0>(x, y), low6);
                 let b2 = v128_and(u8x16_shuffle::<2, 0, 5, 0, 8, 0, 11, 0, 14, 0, 17, 0, 20, 0, 23, 0>(x, y), low6);
                 let k = u16x8_bitmask(u16x8_eq(v128_and(lead, top4), e0)).trailing_ones() as usize;
-                let units = v128_or(u16x8_shl(lead, 12), v128_or(u16x8_shl(b1, 6), b2));
                 // SAFETY: as above.
-                unsafe { v128_store(d, units) };
+                unsafe { v128_store(d, three_byte_units(lead, b1, b2)) };
                 if k < 8 {
                     i += 3 * k;
                     j += k;
@@ -202,9 +215,8 @@ mod simd {
                 let b2 = v128_and(u8x16_shuffle::<10, 0, 13, 0, 10, 0, 10, 0, 10, 0, 10, 0, 10, 0, 10, 0>(y, y), low6);
                 // at most two: lanes 2-7 repeat lane 0 and are not counted
                 let m = u16x8_bitmask(u16x8_eq(v128_and(lead, top4), e0)) & 3;
-                let units = v128_or(u16x8_shl(lead, 12), v128_or(u16x8_shl(b1, 6), b2));
                 // SAFETY: as above (units 8..16 of the 32).
-                unsafe { v128_store(d.add(1), units) };
+                unsafe { v128_store(d.add(1), three_byte_units(lead, b1, b2)) };
                 if m == 3 {
                     // ten characters: a fixed step, as for 32 ASCII bytes
                     i += 30;
@@ -260,10 +272,8 @@ mod simd {
                 // how many lanes from the first have a three-byte lead (at least the
                 // first; lanes 5-7 never)
                 let k = u16x8_bitmask(u16x8_eq(v128_and(lead, u16x8_splat(0xF0)), u16x8_splat(0xE0))).trailing_ones() as usize;
-                // (lead & 0x0F) << 12: the shift drops the lead's high bits out of the lane
-                let units = v128_or(u16x8_shl(lead, 12), v128_or(u16x8_shl(v128_and(b1, low6), 6), v128_and(b2, low6)));
                 // SAFETY: as above (8 of the 16 units).
-                unsafe { v128_store(d, units) };
+                unsafe { v128_store(d, three_byte_units(lead, v128_and(b1, low6), v128_and(b2, low6))) };
                 i += 3 * k;
                 j += k;
             } else {
