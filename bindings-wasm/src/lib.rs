@@ -28,6 +28,7 @@
 pub mod alloc;
 pub mod api;
 pub mod mem;
+pub mod tape;
 pub mod text;
 
 #[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
@@ -97,6 +98,9 @@ struct Buffers {
     input: Vec<u8>,
     json: Vec<u8>,
     utf16: Vec<u16>,
+    /// The last assessment's tape (`__tape`), and the keys the tapes name by id.
+    tape: Vec<i32>,
+    keys: tape::Keys,
 }
 
 /// A buffer that grew past this (a huge household) is given back after the call.
@@ -112,6 +116,9 @@ impl Buffers {
         }
         if self.utf16.capacity() * 2 > KEEP_BYTES {
             self.utf16 = Vec::new();
+        }
+        if self.tape.capacity() * 4 > KEEP_BYTES {
+            self.tape = Vec::new();
         }
     }
 }
@@ -209,6 +216,23 @@ impl WasmEngine {
     #[wasm_bindgen(js_name = __outputBuffer, skip_typescript)]
     pub fn output_buffer(&self) -> usize {
         self.io.utf16.as_ptr() as usize
+    }
+
+    /// The tape of the first `units` units of the output buffer (the last assessment), for
+    /// js/fast.js to build its object from (src/tape.rs): its length in words, 0 if there
+    /// is none (then JSON.parse the text). Keys with ids below `known` (those JavaScript
+    /// holds) go as ids.
+    #[wasm_bindgen(js_name = __tape, skip_typescript)]
+    pub fn tape(&mut self, units: usize, known: u32) -> usize {
+        let io = &mut self.io;
+        let text = &io.utf16[..units.min(io.utf16.len())];
+        tape::build(text, known, &mut io.keys, &mut io.tape)
+    }
+
+    /// The address of the tape of the last `__tape` (32-bit words, aligned).
+    #[wasm_bindgen(js_name = __tapeBuffer, skip_typescript)]
+    pub fn tape_buffer(&self) -> usize {
+        self.io.tape.as_ptr() as usize
     }
 
     /// Program ids, in run order.

@@ -314,6 +314,93 @@ describe("household objects", () => {
 
 // ---------------------------------------------------------------------------------------
 
+// evaluate() builds its object from a tape of the engine's JSON text (src/tape.rs, the
+// build in js/fast.js) instead of JSON.parse: it must be the object JSON.parse gives.
+describe("the assessment object", () => {
+  const bin = cliBinary();
+  const synth = spawnSync(bin, ["synth", "300", "--seed", "7"], { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
+  assert.equal(synth.status, 0, synth.stderr);
+  const lines = synth.stdout.split("\n").filter(Boolean);
+  const OPTION_SETS = [undefined, { lang: "en" }, { messages: false }, { trace: true, lang: "en" }];
+
+  test("is JSON.parse of evaluateJson's text: 300 synthetic households, four option sets", () => {
+    assert.equal(lines.length, 300);
+    const fresh = new Engine();
+    // every object from a tape, none from the fallback to JSON.parse
+    const tape = fresh.__tape;
+    let tapes = 0;
+    fresh.__tape = function (units, known) {
+      const n = tape.call(this, units, known);
+      if (n > 0) tapes++;
+      return n;
+    };
+    for (const options of OPTION_SETS) {
+      lines.forEach((line, i) => {
+        const expected = JSON.parse(fresh.evaluateJson(line, options));
+        assert.deepStrictEqual(fresh.evaluate(JSON.parse(line), options), expected, `line ${i + 1}, options ${JSON.stringify(options)}`);
+        assert.deepStrictEqual(fresh.evaluate(line, options), expected, `line ${i + 1} as text`);
+      });
+    }
+    assert.equal(tapes, 2 * 4 * 300);
+  });
+
+  // Member ids are keys of derived.members: keys that are special to JavaScript objects.
+  test("member ids that are special as keys come back as JSON.parse gives them", () => {
+    const ids = ["__proto__", "toString", "constructor", "hasOwnProperty", "valueOf", "0", "10", "4294967295", "a\"b", "k\\n", "tab\t", "家庭成员", "😀", "x".repeat(60)];
+    const fresh = new Engine();
+    for (const id of ids) {
+      const h = example("household.json");
+      h.members[1].id = id;
+      const text = JSON.stringify(h);
+      const expected = JSON.parse(fresh.evaluateJson(text));
+      const a = fresh.evaluate(h);
+      assert.deepStrictEqual(a, expected, `member id ${JSON.stringify(id)}`);
+      const members = a.derived.members;
+      assert.equal(Object.getPrototypeOf(members), Object.prototype);
+      assert.ok(Object.prototype.hasOwnProperty.call(members, id), `own key ${JSON.stringify(id)}`);
+      assert.deepEqual(Object.keys(members), Object.keys(expected.derived.members));
+      assert.equal(typeof members[id].age, "number");
+    }
+  });
+
+  test("keys the engine forgot it sent are learnt again; thousands of distinct keys", () => {
+    const fresh = new Engine();
+    const h = example("household.json");
+    const expected = JSON.parse(fresh.evaluateJson(h));
+    assert.deepStrictEqual(fresh.evaluate(h), expected);
+    // As if a build had stopped half-way: the keys sent before are sent again with their text.
+    fresh.__fast.keys = { list: [], define: [], known: 0 };
+    assert.deepStrictEqual(fresh.evaluate(h), expected);
+    assert.ok(fresh.__fast.keys.known > 40, `${fresh.__fast.keys.known} keys learnt`);
+    // Past the table's 4096 keys, new keys go as text.
+    const base = example("household.json");
+    for (let k = 0; k < 1400; k++) {
+      const x = structuredClone(base);
+      x.members.forEach((m, j) => (m.id = `p${k}-${j}`));
+      const text = JSON.stringify(x);
+      if (k % 100 === 0 || k > 1390) assert.deepStrictEqual(fresh.evaluate(x), JSON.parse(fresh.evaluateJson(text)), `household ${k}`);
+      else fresh.evaluate(x);
+    }
+    assert.ok(fresh.__fast.keys.known >= 4096, `${fresh.__fast.keys.known} keys`);
+  });
+
+  test("a key Object.prototype has when it is first met is defined, not assigned", () => {
+    let called = 0;
+    Object.defineProperty(Object.prototype, "age", { configurable: true, get() { return -1; }, set() { called++; } });
+    try {
+      const fresh = new Engine();
+      const h = example("household.json");
+      const a = fresh.evaluate(h);
+      assert.equal(called, 0);
+      for (const m of Object.values(a.derived.members)) assert.equal(typeof Object.getOwnPropertyDescriptor(m, "age").value, "number");
+    } finally {
+      delete Object.prototype.age;
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
 describe("the engine's facts", () => {
   test("programs, regions, languages, packInfo", () => {
     assert.deepEqual(engine.programs, ["subsistence", "temporary", "medical", "student", "employment"]);
