@@ -59,6 +59,8 @@ pub struct Keys {
     spans: Vec<(u32, u32)>,
     /// `id + 1` of the key hashed there, 0 for none.
     slots: Vec<u32>,
+    /// The stack of `build`, kept to be reused.
+    stack: Vec<Open>,
     /// The key that came after (parent key, previous key) last time, by a hash of the
     /// pair: assessments have the same keys in the same order, so most keys are found by
     /// one comparison, without looking for their end or hashing them.
@@ -84,7 +86,7 @@ const SLOTS: usize = 2 * MAX_KEYS;
 impl Default for Keys {
     fn default() -> Self {
         let none = Next { parent: NONE, previous: NONE, id: NONE };
-        Keys { text: Vec::new(), spans: Vec::new(), slots: vec![0; SLOTS], next: vec![none; NEXT_SLOTS] }
+        Keys { text: Vec::new(), spans: Vec::new(), slots: vec![0; SLOTS], stack: Vec::new(), next: vec![none; NEXT_SLOTS] }
     }
 }
 
@@ -135,10 +137,23 @@ impl Keys {
     }
 }
 
-/// `a == b` for short slices of the same length, without a call to `memcmp`.
-#[inline]
+/// `a == b` for keys: four units a step, without a call to `memcmp`.
+#[inline(always)]
 fn same(a: &[u16], b: &[u16]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+    let n = a.len();
+    if b.len() != n {
+        return false;
+    }
+    // SAFETY: k + 4 <= n: four units (eight bytes) inside both slices.
+    let four = |s: &[u16], k: usize| unsafe { (s.as_ptr().add(k) as *const u64).read_unaligned() };
+    let mut k = 0;
+    while k + 4 <= n {
+        if four(a, k) != four(b, k) {
+            return false;
+        }
+        k += 4;
+    }
+    a[k..].iter().zip(&b[k..]).all(|(x, y)| x == y)
 }
 
 /// The length and the first and last four units, mixed (keys differ early or late).
@@ -156,217 +171,208 @@ fn hash(key: &[u16]) -> usize {
 /// below `known` are written as ids; others (new to the JavaScript side) with their text.
 pub fn build(s: &[u16], known: u32, keys: &mut Keys, out: &mut Vec<i32>) -> usize {
     out.clear();
-    // A word for about every six units is more than an assessment needs.
-    out.reserve(s.len() / 4 + 16);
-    let mut scan = Scan { s, i: 0, known, keys, out };
-    match scan.value(0, NONE) {
-        Some(()) if scan.i == s.len() => scan.out.len(),
-        _ => 0,
-    }
+    // At most three words a unit (`-` would be a number of three words); room for all of
+    // them up front, so that writing a word never grows the vector.
+    out.reserve(3 * s.len() + 8);
+    let mut stack = std::mem::take(&mut keys.stack);
+    stack.clear();
+    let done = scan(s, known, keys, out, &mut stack);
+    keys.stack = stack;
+    if done.is_some() { out.len() } else { 0 }
 }
 
-struct Scan<'a> {
-    s: &'a [u16],
-    i: usize,
-    known: u32,
-    keys: &'a mut Keys,
-    out: &'a mut Vec<i32>,
+/// An object or array being read: where its count goes, the count so far, the key it is
+/// the value of (`NONE`: the top, or a key not kept), and for an object its last key.
+struct Open {
+    count_at: usize,
+    n: i32,
+    parent: u32,
+    previous: u32,
+    object: bool,
 }
 
 const QUOTE: u16 = b'"' as u16;
 const BACKSLASH: u16 = b'\\' as u16;
 
-impl Scan<'_> {
-    /// Appends a few words (`extend_from_slice` is not inlined).
-    #[inline(always)]
-    fn words<const N: usize>(&mut self, words: &[i32; N]) {
-        for &w in words {
-            self.out.push(w);
-        }
-    }
-
-    fn at(&self) -> Option<u16> {
-        self.s.get(self.i).copied()
-    }
-
-    fn expect(&mut self, unit: u8) -> Option<()> {
-        (self.at()? == unit as u16).then(|| self.i += 1)
-    }
-
-    fn literal(&mut self, word: &[u8], op: i32) -> Option<()> {
-        let end = self.i + word.len();
-        let found = self.s.get(self.i..end)?;
-        if !found.iter().zip(word).all(|(&u, &b)| u == b as u16) {
-            return None;
-        }
-        self.i = end;
-        self.out.push(op);
-        Some(())
-    }
-
-    /// A value, inside the member of key `parent` (`NONE`: at the top, or a key not kept).
-    fn value(&mut self, depth: usize, parent: u32) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        match u8::try_from(self.at()?).ok()? {
-            b'{' => self.object(depth, parent),
-            b'[' => self.array(depth, parent),
-            b'"' => {
-                let (a, b, escaped) = self.string()?;
-                self.out.extend_from_slice(&if escaped { [ESC, a as i32 - 1, b as i32 + 1] } else { [STR, a as i32, b as i32] });
-                Some(())
-            }
-            b't' => self.literal(b"true", TRUE),
-            b'f' => self.literal(b"false", FALSE),
-            b'n' => self.literal(b"null", NULL),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => None,
-        }
-    }
-
-    /// `{` at `i`: the members, their count patched in once known.
-    fn object(&mut self, depth: usize, parent: u32) -> Option<()> {
-        self.i += 1;
-        self.words(&[OBJ, 0]);
-        let count_at = self.out.len() - 1;
-        let mut n = 0;
-        let mut previous = NONE;
-        if self.at()? == b'}' as u16 {
-            self.i += 1;
-            return Some(());
-        }
-        loop {
-            if self.at()? != QUOTE {
-                return None;
-            }
-            previous = self.key(parent, previous)?;
-            self.expect(b':')?;
-            self.value(depth + 1, previous)?;
-            n += 1;
-            match u8::try_from(self.at()?).ok()? {
-                b',' => self.i += 1,
-                b'}' => break,
-                _ => return None,
-            }
-        }
-        self.i += 1;
-        self.out[count_at] = n;
-        Some(())
-    }
-
-    fn array(&mut self, depth: usize, parent: u32) -> Option<()> {
-        self.i += 1;
-        self.words(&[ARR, 0]);
-        let count_at = self.out.len() - 1;
-        let mut n = 0;
-        if self.at()? == b']' as u16 {
-            self.i += 1;
-            return Some(());
-        }
-        loop {
-            self.value(depth + 1, parent)?;
-            n += 1;
-            match u8::try_from(self.at()?).ok()? {
-                b',' => self.i += 1,
-                b']' => break,
-                _ => return None,
-            }
-        }
-        self.i += 1;
-        self.out[count_at] = n;
-        Some(())
-    }
-
-    /// The key at `i` of a member of an object under `parent`, after the key `previous`:
-    /// its id, `NONE` if it is not kept.
-    fn key(&mut self, parent: u32, previous: u32) -> Option<u32> {
-        let predicted = self.keys.predict(parent, previous);
-        if predicted != NONE {
-            // The key expected here, if the text has it and then its closing quote (a key
-            // kept has no backslash, so the text's key is exactly that).
-            let key = self.keys.key(predicted);
-            let (a, b) = (self.i + 1, self.i + 1 + key.len());
-            if self.s.get(b) == Some(&QUOTE) && same(&self.s[a..b], key) {
-                self.i = b + 1;
-                self.key_word(predicted, a, b);
-                return Some(predicted);
-            }
-        }
-        let (a, b, escaped) = self.string()?;
-        let key = &self.s[a..b];
-        if escaped {
-            self.words(&[KEY_ESC, a as i32 - 1, b as i32 + 1]);
-        } else if key.iter().copied().eq("__proto__".bytes().map(u16::from)) {
-            // `o[k] = v` would set the prototype: JavaScript defines it as JSON.parse does.
-            self.words(&[KEY_TEXT, a as i32, b as i32]);
-        } else if let Some(id) = self.keys.id(key) {
-            self.keys.remember(parent, previous, id);
-            self.key_word(id, a, b);
-            return Some(id);
-        } else {
-            self.words(&[KEY_TEXT, a as i32, b as i32]);
-        }
-        Some(NONE)
-    }
-
-    /// The words of the key `id` at `a..b`: its id, with its text if JavaScript has not
-    /// got it yet.
-    fn key_word(&mut self, id: u32, a: usize, b: usize) {
-        if id < self.known {
-            self.out.push(id as i32);
-        } else {
-            self.words(&[KEY_NEW, id as i32, a as i32, b as i32]);
-        }
-    }
-
-    /// `"` at `i`: the text's content as `start..end`, and whether it has escapes; `i`
-    /// goes past the closing quote.
-    fn string(&mut self) -> Option<(usize, usize, bool)> {
-        let start = self.i + 1;
-        let mut j = quote_or_backslash(self.s, start);
-        let mut escaped = false;
-        loop {
-            match *self.s.get(j)? {
-                QUOTE => break,
-                _ => {
-                    // A backslash: skip it and the unit after it (`\"` and `\\` included;
-                    // the four digits of `\uXXXX` need no skipping).
-                    escaped = true;
-                    j = quote_or_backslash(self.s, j + 2);
+/// The scan of `build`, one loop over the text with an explicit stack (no recursion, and
+/// the position and output length stay in locals): a value, then the closing brackets and
+/// the separator after it. With wasm SIMD, for the search for the end of each text.
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
+fn scan(s: &[u16], known: u32, keys: &mut Keys, out: &mut Vec<i32>, stack: &mut Vec<Open>) -> Option<()> {
+    let unit = |i: usize| -> Option<u8> { u8::try_from(*s.get(i)?).ok() };
+    let mut i = 0;
+    // The key whose value comes next.
+    let mut parent = NONE;
+    loop {
+        match unit(i)? {
+            open @ (b'{' | b'[') => {
+                i += 1;
+                out.extend_from_slice(&[if open == b'{' { OBJ } else { ARR }, 0]);
+                let close = if open == b'{' { b'}' } else { b']' };
+                if unit(i)? == close {
+                    i += 1;
+                } else {
+                    if stack.len() >= MAX_DEPTH {
+                        return None;
+                    }
+                    let object = open == b'{';
+                    let mut top = Open { count_at: out.len() - 1, n: 0, parent, previous: NONE, object };
+                    if object {
+                        top.previous = key(s, &mut i, known, keys, out, parent, NONE)?;
+                        parent = top.previous;
+                    }
+                    stack.push(top);
+                    continue;
                 }
             }
+            b'"' => {
+                let (a, b, escaped) = string(s, i)?;
+                i = b + 1;
+                out.extend_from_slice(&if escaped { [ESC, a as i32 - 1, b as i32 + 1] } else { [STR, a as i32, b as i32] });
+            }
+            b't' => i = literal(s, i, b"true", TRUE, out)?,
+            b'f' => i = literal(s, i, b"false", FALSE, out)?,
+            b'n' => i = literal(s, i, b"null", NULL, out)?,
+            b'-' | b'0'..=b'9' => i = number(s, i, out),
+            _ => return None,
         }
-        self.i = j + 1;
-        Some((start, j, escaped))
-    }
-
-    /// A number: at most nine digits as the number itself, anything else as text.
-    fn number(&mut self) -> Option<()> {
-        let a = self.i;
-        let is_number_unit = |u: u16| matches!(u8::try_from(u), Ok(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'));
-        while self.at().is_some_and(is_number_unit) {
-            self.i += 1;
+        // A value is complete: close what it completes, then go on to the next one.
+        loop {
+            let Some(top) = stack.last_mut() else {
+                return (i == s.len()).then_some(());
+            };
+            top.n += 1;
+            match unit(i)? {
+                b',' => {
+                    i += 1;
+                    if top.object {
+                        top.previous = key(s, &mut i, known, keys, out, top.parent, top.previous)?;
+                        parent = top.previous;
+                    } else {
+                        parent = top.parent;
+                    }
+                    break;
+                }
+                b'}' | b']' if (unit(i)? == b'}') == top.object => {
+                    i += 1;
+                    out[top.count_at] = top.n;
+                    stack.pop();
+                }
+                _ => return None,
+            }
         }
-        let text = &self.s[a..self.i];
-        let (negative, digits) = match text.split_first() {
-            Some((&u, rest)) if u == b'-' as u16 => (true, rest),
-            _ => (false, text),
-        };
-        let plain_digits = digits.iter().all(|&u| (b'0' as u16..=b'9' as u16).contains(&u));
-        // Canonical: no leading zero, and not -0 (an integer word cannot be minus zero).
-        let canonical = plain_digits && !digits.is_empty() && digits.len() <= 9 && (digits[0] != b'0' as u16 || (digits.len() == 1 && !negative));
-        if canonical {
-            let magnitude = digits.iter().fold(0i32, |n, &u| n * 10 + (u - b'0' as u16) as i32);
-            self.words(&[INT, if negative { -magnitude } else { magnitude }]);
-        } else {
-            self.words(&[NUM, a as i32, self.i as i32]);
-        }
-        Some(())
     }
 }
 
+/// The key at `i` (a member of an object under `parent`, after the key `previous`) and
+/// its colon: its words written, `i` moved past the colon; its id, `NONE` if not kept.
+#[inline(always)]
+fn key(s: &[u16], i: &mut usize, known: u32, keys: &mut Keys, out: &mut Vec<i32>, parent: u32, previous: u32) -> Option<u32> {
+    if s.get(*i) != Some(&QUOTE) {
+        return None;
+    }
+    let predicted = keys.predict(parent, previous);
+    let id = 'found: {
+        if predicted != NONE {
+            // The key expected here, if the text has it and then its closing quote (a key
+            // kept has no backslash, so the text's key is exactly that).
+            let key = keys.key(predicted);
+            let (a, b) = (*i + 1, *i + 1 + key.len());
+            if s.get(b) == Some(&QUOTE) && same(&s[a..b], key) {
+                *i = b + 1;
+                key_word(out, known, predicted, a, b);
+                break 'found predicted;
+            }
+        }
+        let (a, b, escaped) = string(s, *i)?;
+        *i = b + 1;
+        let key = &s[a..b];
+        let (a32, b32) = (a as i32, b as i32);
+        if escaped {
+            out.extend_from_slice(&[KEY_ESC, a32 - 1, b32 + 1]);
+        } else if key.iter().copied().eq("__proto__".bytes().map(u16::from)) {
+            // `o[k] = v` would set the prototype: JavaScript defines it as JSON.parse does.
+            out.extend_from_slice(&[KEY_TEXT, a32, b32]);
+        } else if let Some(id) = keys.id(key) {
+            keys.remember(parent, previous, id);
+            key_word(out, known, id, a, b);
+            break 'found id;
+        } else {
+            out.extend_from_slice(&[KEY_TEXT, a32, b32]);
+        }
+        NONE
+    };
+    if s.get(*i) != Some(&(b':' as u16)) {
+        return None;
+    }
+    *i += 1;
+    Some(id)
+}
+
+/// The words of the key `id` at `a..b`: its id, with its text if JavaScript has not got
+/// it yet.
+#[inline(always)]
+fn key_word(out: &mut Vec<i32>, known: u32, id: u32, a: usize, b: usize) {
+    if id < known {
+        out.push(id as i32);
+    } else {
+        out.extend_from_slice(&[KEY_NEW, id as i32, a as i32, b as i32]);
+    }
+}
+
+/// The text whose opening quote is at `i`: its content as `start..end` (the closing quote
+/// is at `end`), and whether it has escapes.
+#[inline(always)]
+fn string(s: &[u16], i: usize) -> Option<(usize, usize, bool)> {
+    let start = i + 1;
+    let mut j = quote_or_backslash(s, start);
+    let mut escaped = false;
+    while *s.get(j)? != QUOTE {
+        // A backslash: skip it and the unit after it (`\"` and `\\` included; the four
+        // digits of `\uXXXX` need no skipping).
+        escaped = true;
+        j = quote_or_backslash(s, j + 2);
+    }
+    Some((start, j, escaped))
+}
+
+/// `true`, `false` or `null` at `i`: its op written; the index after it.
+#[inline(always)]
+fn literal(s: &[u16], i: usize, word: &[u8], op: i32, out: &mut Vec<i32>) -> Option<usize> {
+    let found = s.get(i..i + word.len())?;
+    if !found.iter().zip(word).all(|(&u, &b)| u == b as u16) {
+        return None;
+    }
+    out.push(op);
+    Some(i + word.len())
+}
+
+/// The number at `i`: at most nine digits as the number itself, anything else as text;
+/// the index after it.
+#[inline(always)]
+fn number(s: &[u16], i: usize, out: &mut Vec<i32>) -> usize {
+    let is_number_unit = |u: u16| matches!(u8::try_from(u), Ok(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'));
+    let end = i + s[i..].iter().take_while(|&&u| is_number_unit(u)).count();
+    let text = &s[i..end];
+    let (negative, digits) = match text.split_first() {
+        Some((&u, rest)) if u == b'-' as u16 => (true, rest),
+        _ => (false, text),
+    };
+    let plain_digits = digits.iter().all(|&u| (b'0' as u16..=b'9' as u16).contains(&u));
+    // Canonical: no leading zero, and not -0 (an integer word cannot be minus zero).
+    let canonical = plain_digits && !digits.is_empty() && digits.len() <= 9 && (digits[0] != b'0' as u16 || (digits.len() == 1 && !negative));
+    if canonical {
+        let magnitude = digits.iter().fold(0i32, |n, &u| n * 10 + (u - b'0' as u16) as i32);
+        out.extend_from_slice(&[INT, if negative { -magnitude } else { magnitude }]);
+    } else {
+        out.extend_from_slice(&[NUM, i as i32, end as i32]);
+    }
+    end
+}
+
 /// The index of the first `"` or `\` in `s` from `from`, or `s.len()` if none.
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
+#[inline]
 fn quote_or_backslash(s: &[u16], from: usize) -> usize {
     #[cfg(target_arch = "wasm32")]
     let mut i = simd::skip_plain(s, from);
@@ -385,6 +391,7 @@ mod simd {
 
     /// From `from`, past whole steps of eight units with neither `"` nor `\`.
     #[target_feature(enable = "simd128")]
+    #[inline]
     pub fn skip_plain(s: &[u16], from: usize) -> usize {
         let (quote, backslash) = (u16x8_splat(super::QUOTE), u16x8_splat(super::BACKSLASH));
         let mut i = from;
