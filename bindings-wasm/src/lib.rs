@@ -15,9 +15,10 @@
 //! * The household is an object or JSON text. An object becomes JSON text through
 //!   `JSON.stringify`, after a check that refuses what JSON cannot hold (NaN,
 //!   ±Infinity, BigInt) with the path of each; amounts are best written as strings.
-//! * The assessment comes back as a plain object parsed from the engine's JSON (money as
-//!   strings, never JS numbers); `evaluateJson` returns the JSON text itself, the same
-//!   bytes as `jiuzhu evaluate`.
+//! * The assessment comes back as the plain object `JSON.parse` would give of the
+//!   engine's JSON (money as strings, never JS numbers), built from a tape of that text
+//!   (`tape`); `evaluateJson` returns the JSON text itself, the same bytes as `jiuzhu
+//!   evaluate`.
 //! * There is no clock inside: a household without `as_of` needs `asOf` or `today`
 //!   in the options.
 //! * Errors are thrown as `Error`s with `kind` (validation | parameter | rule | pack |
