@@ -24,19 +24,15 @@ function installTextPath(impl) {
   let bytes = null;
   let words = null;
 
-  // A byte view of wasm memory (a Buffer on Node), remade when the memory grew (its old
-  // ArrayBuffer is then detached).
+  // Views of wasm memory: bytes (a Buffer on Node) and 32-bit words (the tape), remade
+  // when the memory grew (its old ArrayBuffer is then detached).
   function view() {
     const buffer = memory.buffer;
-    if (bytes === null || bytes.buffer !== buffer) bytes = node ? Buffer.from(buffer) : new Uint8Array(buffer);
+    if (bytes === null || bytes.buffer !== buffer) {
+      bytes = node ? Buffer.from(buffer) : new Uint8Array(buffer);
+      words = new Int32Array(buffer);
+    }
     return bytes;
-  }
-
-  // A view of wasm memory as 32-bit words, for the tape (remade as `view` is).
-  function wordView() {
-    const buffer = memory.buffer;
-    if (words === null || words.buffer !== buffer) words = new Int32Array(buffer);
-    return words;
   }
 
   // The assessment object from its tape (src/tape.rs has the words): the object
@@ -49,11 +45,6 @@ function installTextPath(impl) {
   let W = null, S = "", P = 0, K = null;
   function define(o, key, value) {
     Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
-  }
-  function learn(id, key) {
-    K.list[id] = key;
-    K.define[id] = key in Object.prototype;
-    return id;
   }
   function build() {
     switch (W[P++]) {
@@ -88,16 +79,19 @@ function installTextPath(impl) {
         const o = {};
         for (let i = 0; i < n; i++) {
           let id = W[P++];
-          if (id < 0) {
-            const newId = id === -1 ? W[P++] : 0;
-            const start = W[P++];
-            const text = S.slice(start, W[P++]);
-            if (id === -1) {
-              id = learn(newId, text);
-            } else {
-              define(o, id === -2 ? text : JSON.parse(text), build()); // not kept
-              continue;
-            }
+          if (id === -1) {
+            // a key new to this side: learnt
+            id = W[P++];
+            const a = W[P++];
+            const key = S.slice(a, W[P++]);
+            K.list[id] = key;
+            K.define[id] = key in Object.prototype;
+          } else if (id < 0) {
+            // a key not kept (-2), or with escapes (-3)
+            const a = W[P++];
+            const text = S.slice(a, W[P++]);
+            define(o, id === -2 ? text : JSON.parse(text), build());
+            continue;
           }
           if (K.define[id]) define(o, K.list[id], build());
           else o[K.list[id]] = build();
@@ -109,17 +103,18 @@ function installTextPath(impl) {
 
   // The assessment of the last evaluation (`units` UTF-16 units of text `text`) as an
   // object: from its tape, or with JSON.parse when there is none.
-  function assessmentObject(engine, text, units) {
-    const keys = state(engine).keys;
+  function assessmentObject(engine, keys, text, units) {
     const n = engine.__tape(units, keys.known);
     if (n === 0) return JSON.parse(text);
-    W = wordView();
-    P = engine.__tapeBuffer() >>> 2;
+    view();
+    const start = engine.__tapeBuffer() >>> 2;
+    W = words;
+    P = start;
     S = text;
     K = keys;
     try {
       const o = build();
-      if (P !== (engine.__tapeBuffer() >>> 2) + n) throw new Error("tape not read to its end");
+      if (P !== start + n) throw new Error("tape not read to its end");
       return o;
     } catch {
       return JSON.parse(text); // never expected; the object is the same either way
@@ -145,8 +140,8 @@ function installTextPath(impl) {
   // same object holding the same values is not read again (reading it from wasm crosses
   // into JavaScript for each key and each text: ≈ 1 µs a key, 5 µs for {lang, today,
   // trace}, a fifth of an evaluation). Changed in place, it is read again.
-  function sameOptions(engine, options) {
-    const last = state(engine).options;
+  function sameOptions(st, options) {
+    const last = st.options;
     if (last === undefined || last.object !== options) return false;
     const keys = Object.keys(options);
     if (keys.length !== last.keys.length) return false;
@@ -156,32 +151,32 @@ function installTextPath(impl) {
     return true;
   }
 
-  function evaluateWith(engine, len, options) {
+  function evaluateWith(engine, st, len, options) {
     if (options === undefined || options === null || typeof options !== "object") return engine.__evaluateBuffer(len, options);
-    if (!sameOptions(engine, options)) {
-      state(engine).options = undefined;
+    if (!sameOptions(st, options)) {
+      st.options = undefined;
       engine.__parseOptions(options); // throws on a bad option, remembering nothing
       const keys = Object.keys(options);
-      state(engine).options = { object: options, keys, values: keys.map((k) => options[k]) };
+      st.options = { object: options, keys, values: keys.map((k) => options[k]) };
     }
     return engine.__evaluateBufferParsed(len);
   }
 
   function evaluateText(engine, household, options, asObject) {
     if (memory === null) memory = impl.__memory();
-    state(engine);
+    const st = state(engine);
     // A UTF-16 unit is at most 3 bytes of UTF-8 (a surrogate pair, 2 units, is 4).
     const room = household.length * 3;
     const at = engine.__inputBuffer(room);
     let v = view();
     const len = !node ? encoder.encodeInto(household, v.subarray(at, at + room)).written
       : utf8Write ? utf8Write.call(v, household, at, room) : v.write(household, at, room, "utf8");
-    const units = evaluateWith(engine, len, options);
+    const units = evaluateWith(engine, st, len, options);
     const out = engine.__outputBuffer();
     v = view();
     const text = !node ? decoder.decode(v.subarray(out, out + units * 2))
       : ucs2Slice ? ucs2Slice.call(v, out, out + units * 2) : v.toString("utf16le", out, out + units * 2);
-    return asObject ? assessmentObject(engine, text, units) : text;
+    return asObject ? assessmentObject(engine, st.keys, text, units) : text;
   }
 
   // Whether JSON.stringify(v) says all there is to say about v: the generated methods
