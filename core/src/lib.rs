@@ -395,6 +395,23 @@ impl Engine {
         household::read_household_fast(text, |own| self.settle_date(own, opts).ok())
     }
 
+    /// The words reader alone ([`household::read_household_words`], the form the wasm
+    /// package's JavaScript writes of a household object): like [`Engine::read_fast`],
+    /// `Some` only for a household that the same object's JSON text would give, apart
+    /// from the region check; `None` means "use the text path", not "invalid".
+    pub fn read_words(&self, words: &[i32], text: &str, opts: &Options) -> Option<Household> {
+        household::read_household_words(words, text, |own| self.settle_date(own, opts).ok())
+    }
+
+    /// Evaluates a household that a reader gave (its region not yet checked) and appends
+    /// the compact JSON of its assessment to `out`, as [`Engine::evaluate_json_into`]
+    /// does for text (on an error nothing is appended).
+    pub fn evaluate_household_json_into(&self, h: Household, opts: &Options, out: &mut Vec<u8>) -> Result<()> {
+        self.check_region(&h.region)?;
+        self.decide_read(std::borrow::Cow::Owned(h), opts)?.write_json(out);
+        Ok(())
+    }
+
     /// Evaluates a household given as a JSON value (parsed with exact numbers).
     pub fn evaluate_value(&self, v: &serde_json::Value, opts: &Options) -> Result<Assessment> {
         self.evaluate_read(&self.read(v, opts)?, opts)

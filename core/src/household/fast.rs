@@ -32,6 +32,11 @@ pub fn read_household_fast(text: &str, settle: impl FnOnce(Option<Date>) -> Opti
     if c.peek().is_some() {
         return None;
     }
+    settled(h, settle)
+}
+
+/// The checks of the full path that need the whole household and its date.
+pub(super) fn settled(h: Household, settle: impl FnOnce(Option<Date>) -> Option<Date>) -> Option<Household> {
     check_members(&h.members)?;
     let as_of = settle(h.as_of.map(|d| d.0))?;
     for m in &h.members {
@@ -44,6 +49,34 @@ pub fn read_household_fast(text: &str, settle: impl FnOnce(Option<Date>) -> Opti
         return None;
     }
     Some(h)
+}
+
+/// What the field readers below read a household from: JSON text ([`Cur`]), or the
+/// words a JavaScript walker wrote of an object ([`super::words`]). Every method
+/// answers `None` to mean "give up" (the caller then takes the full path), so a source
+/// needs only to read what a valid household holds, as the JSON text of it would give.
+pub(crate) trait Source<'a> {
+    /// Consumes a `null` if one comes next (an explicit null is an absent field).
+    fn null(&mut self) -> bool;
+    /// A string, borrowed from the source.
+    fn str(&mut self) -> Option<&'a str>;
+    fn boolean(&mut self) -> Option<bool>;
+    /// An amount given as a string or as a number, exactly as [`parse_amount`] reads it.
+    fn amount(&mut self) -> Option<Amount>;
+    /// A whole number not above `max`, converted as the full path does.
+    fn count(&mut self, max: u64) -> Option<u32>;
+    /// The members of an object: `field(source, key)` reads each value.
+    fn object(&mut self, field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()>;
+    /// The items of an array of at most `max` items, each read by `item`.
+    fn array(&mut self, max: usize, item: impl FnMut(&mut Self) -> Option<()>) -> Option<()>;
+
+    fn date(&mut self) -> Option<Date> {
+        parse_date(self.str()?)
+    }
+
+    fn word<T>(&mut self, parse: fn(&str) -> Option<T>) -> Option<T> {
+        parse(self.str()?)
+    }
 }
 
 /// A cursor over the document; every method answers `None` to mean "give up".
@@ -101,26 +134,6 @@ impl<'a> Cur<'a> {
         }
     }
 
-    /// Consumes a `null` if one comes next (an explicit null is an absent field).
-    #[inline]
-    fn null(&mut self) -> bool {
-        self.peek() == Some(b'n') && self.literal(b"null")
-    }
-
-    /// A string without escapes or control characters, borrowed from the text.
-    #[inline]
-    fn str(&mut self) -> Option<&'a str> {
-        self.eat(b'"')?;
-        let start = self.i;
-        let end = string_stop(self.b, start)?;
-        if self.b[end] != b'"' {
-            return None;
-        }
-        self.i = end + 1;
-        // Both ends sit next to an ASCII quote, so they are character boundaries.
-        self.s.get(start..end)
-    }
-
     /// A number of the plain forms `0`, `123`, `123.45` (no sign, no exponent), as text.
     fn number(&mut self) -> Option<&'a str> {
         let start = self.i;
@@ -151,6 +164,29 @@ impl<'a> Cur<'a> {
         }
         self.s.get(start..self.i)
     }
+}
+
+impl<'a> Source<'a> for Cur<'a> {
+
+    /// Consumes a `null` if one comes next (an explicit null is an absent field).
+    #[inline]
+    fn null(&mut self) -> bool {
+        self.peek() == Some(b'n') && self.literal(b"null")
+    }
+
+    /// A string without escapes or control characters, borrowed from the text.
+    #[inline]
+    fn str(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let end = string_stop(self.b, start)?;
+        if self.b[end] != b'"' {
+            return None;
+        }
+        self.i = end + 1;
+        // Both ends sit next to an ASCII quote, so they are character boundaries.
+        self.s.get(start..end)
+    }
 
     fn boolean(&mut self) -> Option<bool> {
         match self.peek()? {
@@ -174,14 +210,6 @@ impl<'a> Cur<'a> {
         self.peek()?;
         let n: u64 = self.number()?.parse().ok()?;
         (n <= max).then_some(n as u32)
-    }
-
-    fn date(&mut self) -> Option<Date> {
-        parse_date(self.str()?)
-    }
-
-    fn word<T>(&mut self, parse: fn(&str) -> Option<T>) -> Option<T> {
-        parse(self.str()?)
     }
 
     /// The members of an object: `field(cursor, key)` reads each value.
@@ -248,7 +276,7 @@ fn string_stop(b: &[u8], i: usize) -> Option<usize> {
 /// the very value [`parse_amount`] gives (scale 2), without its general parser. `None`
 /// for anything else, which then goes to [`parse_amount`].
 #[inline]
-fn plain_amount(t: &str) -> Option<Decimal> {
+pub(super) fn plain_amount(t: &str) -> Option<Decimal> {
     let b = t.as_bytes();
     let (int, frac) = match b.iter().position(|&c| c == b'.') {
         Some(p) => (&b[..p], &b[p + 1..]),
@@ -293,11 +321,11 @@ fn valid_id(id: &str) -> Option<String> {
 
 /// An optional field's value: `None` for null, else `read`.
 #[inline(always)]
-fn opt<'a, T>(c: &mut Cur<'a>, read: impl FnOnce(&mut Cur<'a>) -> Option<T>) -> Option<Option<T>> {
+fn opt<'a, C: Source<'a>, T>(c: &mut C, read: impl FnOnce(&mut C) -> Option<T>) -> Option<Option<T>> {
     if c.null() { Some(None) } else { read(c).map(Some) }
 }
 
-fn household(c: &mut Cur) -> Option<Household> {
+pub(super) fn household<'a, C: Source<'a>>(c: &mut C) -> Option<Household> {
     let mut seen = 0u32;
     let (mut id, mut region, mut area, mut as_of, mut members) = (None, None, None, None, None);
     let (mut assets, mut events, mut expenses, mut history) = (None, None, None, None);
@@ -321,7 +349,7 @@ fn household(c: &mut Cur) -> Option<Household> {
             }
             "as_of" => {
                 once(&mut seen, 3)?;
-                as_of = opt(c, Cur::date)?;
+                as_of = opt(c, C::date)?;
             }
             "members" => {
                 once(&mut seen, 4)?;
@@ -389,7 +417,7 @@ fn check_members(members: &[Member]) -> Option<()> {
     Some(())
 }
 
-fn member(c: &mut Cur) -> Option<Member> {
+fn member<'a, C: Source<'a>>(c: &mut C) -> Option<Member> {
     let mut seen = 0u32;
     let (mut id, mut relation, mut birth, mut sex) = (None, None, None, None);
     let (mut local_hukou, mut disability_grade, mut serious_illness, mut work_capacity) = (None, None, None, None);
@@ -414,7 +442,7 @@ fn member(c: &mut Cur) -> Option<Member> {
             }
             "local_hukou" => {
                 once(&mut seen, 4)?;
-                local_hukou = opt(c, Cur::boolean)?;
+                local_hukou = opt(c, C::boolean)?;
             }
             "disability_grade" => {
                 once(&mut seen, 5)?;
@@ -425,7 +453,7 @@ fn member(c: &mut Cur) -> Option<Member> {
             }
             "serious_illness" => {
                 once(&mut seen, 6)?;
-                serious_illness = opt(c, Cur::boolean)?;
+                serious_illness = opt(c, C::boolean)?;
             }
             "work_capacity" => {
                 once(&mut seen, 7)?;
@@ -441,7 +469,7 @@ fn member(c: &mut Cur) -> Option<Member> {
             }
             "orphan" => {
                 once(&mut seen, 10)?;
-                orphan = opt(c, Cur::boolean)?;
+                orphan = opt(c, C::boolean)?;
             }
             "incomes" => {
                 once(&mut seen, 11)?;
@@ -479,7 +507,7 @@ fn member(c: &mut Cur) -> Option<Member> {
     })
 }
 
-fn read_employment(c: &mut Cur) -> Option<Employment> {
+fn read_employment<'a, C: Source<'a>>(c: &mut C) -> Option<Employment> {
     let mut seen = 0u32;
     let (mut status, mut months, mut refused) = (None, None, None);
     c.object(|c, key| {
@@ -507,7 +535,7 @@ fn read_employment(c: &mut Cur) -> Option<Employment> {
     })
 }
 
-fn read_student(c: &mut Cur) -> Option<Student> {
+fn read_student<'a, C: Source<'a>>(c: &mut C) -> Option<Student> {
     let mut seen = 0u32;
     let (mut level, mut boarding, mut tuition) = (None, None, None);
     c.object(|c, key| {
@@ -518,11 +546,11 @@ fn read_student(c: &mut Cur) -> Option<Student> {
             }
             "boarding" => {
                 once(&mut seen, 1)?;
-                boarding = opt(c, Cur::boolean)?;
+                boarding = opt(c, C::boolean)?;
             }
             "tuition_per_year" => {
                 once(&mut seen, 2)?;
-                tuition = opt(c, Cur::amount)?;
+                tuition = opt(c, C::amount)?;
             }
             _ => return None,
         }
@@ -531,7 +559,7 @@ fn read_student(c: &mut Cur) -> Option<Student> {
     Some(Student { level: level?, boarding: boarding.unwrap_or(false), tuition_per_year: tuition.unwrap_or_default() })
 }
 
-fn income(c: &mut Cur) -> Option<Income> {
+fn income<'a, C: Source<'a>>(c: &mut C) -> Option<Income> {
     let mut seen = 0u32;
     let (mut kind, mut monthly) = (None, None);
     c.object(|c, key| {
@@ -551,7 +579,7 @@ fn income(c: &mut Cur) -> Option<Income> {
     Some(Income { kind: kind?, monthly: monthly? })
 }
 
-fn read_medical(c: &mut Cur) -> Option<Medical> {
+fn read_medical<'a, C: Source<'a>>(c: &mut C) -> Option<Medical> {
     let mut seen = 0u32;
     let mut v: [Option<Amount>; 5] = [None; 5];
     c.object(|c, key| {
@@ -564,25 +592,25 @@ fn read_medical(c: &mut Cur) -> Option<Medical> {
             _ => return None,
         };
         once(&mut seen, k as u32)?;
-        v[k] = opt(c, Cur::amount)?;
+        v[k] = opt(c, C::amount)?;
         Some(())
     })?;
     let [a, b, cc, d, e] = v.map(Option::unwrap_or_default);
     Some(Medical { in_scope_cost: a, basic_insurance_paid: b, critical_illness_paid: cc, other_paid: d, aid_received: e })
 }
 
-fn read_assets(c: &mut Cur) -> Option<Assets> {
+fn read_assets<'a, C: Source<'a>>(c: &mut C) -> Option<Assets> {
     let mut seen = 0u32;
     let (mut deposits, mut securities, mut vehicles, mut homes, mut business) = (None, None, None, None, None);
     c.object(|c, key| {
         match key {
             "deposits" => {
                 once(&mut seen, 0)?;
-                deposits = opt(c, Cur::amount)?;
+                deposits = opt(c, C::amount)?;
             }
             "securities" => {
                 once(&mut seen, 1)?;
-                securities = opt(c, Cur::amount)?;
+                securities = opt(c, C::amount)?;
             }
             "vehicles" => {
                 once(&mut seen, 2)?;
@@ -601,7 +629,7 @@ fn read_assets(c: &mut Cur) -> Option<Assets> {
             }
             "business_registered" => {
                 once(&mut seen, 4)?;
-                business = opt(c, Cur::boolean)?;
+                business = opt(c, C::boolean)?;
             }
             _ => return None,
         }
@@ -616,7 +644,7 @@ fn read_assets(c: &mut Cur) -> Option<Assets> {
     })
 }
 
-fn vehicle(c: &mut Cur) -> Option<Vehicle> {
+fn vehicle<'a, C: Source<'a>>(c: &mut C) -> Option<Vehicle> {
     let mut seen = 0u32;
     let (mut kind, mut value) = (None, None);
     c.object(|c, key| {
@@ -636,7 +664,7 @@ fn vehicle(c: &mut Cur) -> Option<Vehicle> {
     Some(Vehicle { kind: kind?, value: value? })
 }
 
-fn event(c: &mut Cur) -> Option<Event> {
+fn event<'a, C: Source<'a>>(c: &mut C) -> Option<Event> {
     let mut seen = 0u32;
     let (mut kind, mut date, mut loss, mut compensation) = (None, None, None, None);
     c.object(|c, key| {
@@ -655,7 +683,7 @@ fn event(c: &mut Cur) -> Option<Event> {
             }
             "compensation" => {
                 once(&mut seen, 3)?;
-                compensation = opt(c, Cur::amount)?;
+                compensation = opt(c, C::amount)?;
             }
             _ => return None,
         }
@@ -664,7 +692,7 @@ fn event(c: &mut Cur) -> Option<Event> {
     Some(Event { kind: kind?, date: IsoDate(date?), loss: loss?, compensation: compensation.unwrap_or_default() })
 }
 
-fn read_expenses(c: &mut Cur) -> Option<Expenses> {
+fn read_expenses<'a, C: Source<'a>>(c: &mut C) -> Option<Expenses> {
     let mut seen = 0u32;
     let mut v: [Option<Amount>; 3] = [None; 3];
     c.object(|c, key| {
@@ -675,29 +703,29 @@ fn read_expenses(c: &mut Cur) -> Option<Expenses> {
             _ => return None,
         };
         once(&mut seen, k as u32)?;
-        v[k] = opt(c, Cur::amount)?;
+        v[k] = opt(c, C::amount)?;
         Some(())
     })?;
     let [medical, education, other] = v.map(Option::unwrap_or_default);
     Some(Expenses { medical, education, other })
 }
 
-fn read_history(c: &mut Cur) -> Option<History> {
+fn read_history<'a, C: Source<'a>>(c: &mut C) -> Option<History> {
     let mut seen = 0u32;
     let (mut since, mut last, mut exit, mut grants) = (None, None, None, None);
     c.object(|c, key| {
         match key {
             "subsistence_since" => {
                 once(&mut seen, 0)?;
-                since = opt(c, Cur::date)?;
+                since = opt(c, C::date)?;
             }
             "subsistence_last_amount" => {
                 once(&mut seen, 1)?;
-                last = opt(c, Cur::amount)?;
+                last = opt(c, C::amount)?;
             }
             "subsistence_exit_income_since" => {
                 once(&mut seen, 2)?;
-                exit = opt(c, Cur::date)?;
+                exit = opt(c, C::date)?;
             }
             "temporary_aid_grants_12m" => {
                 once(&mut seen, 3)?;
