@@ -132,7 +132,7 @@ function installTextPath(impl) {
   // engine has the same shape whichever call came first).
   function state(engine) {
     let st = engine.__fast;
-    if (st === undefined) st = engine.__fast = { options: undefined, keys: { list: [], define: [], known: 0 } };
+    if (st === undefined) st = engine.__fast = { options: undefined, keys: { list: [], define: [], known: 0 }, words: 0, wordsText: 0 };
     return st;
   }
 
@@ -142,7 +142,7 @@ function installTextPath(impl) {
   // trace}, a fifth of an evaluation). Changed in place, it is read again.
   function sameOptions(st, options) {
     const last = st.options;
-    if (last === undefined || last.object !== options) return false;
+    if (last === undefined || last.object !== options || last.keys === null) return false;
     const keys = Object.keys(options);
     if (keys.length !== last.keys.length) return false;
     for (let i = 0; i < keys.length; i++) {
@@ -153,12 +153,7 @@ function installTextPath(impl) {
 
   function evaluateWith(engine, st, len, options) {
     if (options === undefined || options === null || typeof options !== "object") return engine.__evaluateBuffer(len, options);
-    if (!sameOptions(st, options)) {
-      st.options = undefined;
-      engine.__parseOptions(options); // throws on a bad option, remembering nothing
-      const keys = Object.keys(options);
-      st.options = { object: options, keys, values: keys.map((k) => options[k]) };
-    }
+    parsedOptions(engine, st, options);
     return engine.__evaluateBufferParsed(len);
   }
 
@@ -171,12 +166,173 @@ function installTextPath(impl) {
     let v = view();
     const len = !node ? encoder.encodeInto(household, v.subarray(at, at + room)).written
       : utf8Write ? utf8Write.call(v, household, at, room) : v.write(household, at, room, "utf8");
-    const units = evaluateWith(engine, st, len, options);
+    return output(engine, st, evaluateWith(engine, st, len, options), asObject);
+  }
+
+  // The assessment of the last evaluation (`units` UTF-16 units in the output buffer):
+  // its text, or its object.
+  function output(engine, st, units, asObject) {
     const out = engine.__outputBuffer();
-    v = view();
+    const v = view();
     const text = !node ? decoder.decode(v.subarray(out, out + units * 2))
       : ucs2Slice ? ucs2Slice.call(v, out, out + units * 2) : v.toString("utf16le", out, out + units * 2);
     return asObject ? assessmentObject(engine, st.keys, text, units) : text;
+  }
+
+  // A household object as words (jiuzhu_core::household::words has their form), written
+  // straight into wasm memory in one walk: this replaces the plainness check and
+  // JSON.stringify, and the engine's reading of that text, a third of the call. The
+  // walk gives up (false) at anything it is not sure to write as JSON.stringify would
+  // have it, or that cannot be a valid household (a key that is no field of the form);
+  // the text path then takes the household as before and reports its problems.
+  let FIELD = null; // field name -> its position, the same for every engine
+  const WORDS = 16384, WORDS_TEXT = 65536; // the buffers' room (src/lib.rs)
+  let HW = null, HB = null, wp = 0, wEnd = 0, bp = 0, bStart = 0, bEnd = 0;
+  function walk(v, depth) {
+    if (wp + 3 > wEnd) return false;
+    if (v === null) {
+      HW[wp++] = 0;
+      return true;
+    }
+    switch (typeof v) {
+      case "string":
+        HW[wp++] = 5;
+        return walkText(v);
+      case "boolean":
+        HW[wp++] = v ? 1 : 2;
+        return true;
+      case "number":
+        if ((v | 0) === v) {
+          // an integer of 32 bits (-0 too: JSON.stringify writes 0)
+          HW[wp++] = 3;
+          HW[wp++] = v;
+          return true;
+        }
+        if (!Number.isFinite(v)) return false;
+        HW[wp++] = 4;
+        return walkText(String(v)); // the text JSON.stringify writes
+      case "object":
+        break;
+      default:
+        return false;
+    }
+    if (depth >= 8) return false; // the form is four levels deep
+    if (Array.isArray(v)) {
+      const n = v.length;
+      if (n > 100 || "toJSON" in v) return false;
+      HW[wp++] = 6;
+      HW[wp++] = n;
+      for (let i = 0; i < n; i++) if (!walk(v[i], depth + 1)) return false;
+      return true;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if ((proto !== Object.prototype && proto !== null) || "toJSON" in v) return false;
+    HW[wp++] = 7;
+    const count = wp++;
+    let n = 0;
+    // for…in visits the own keys in JSON.stringify's order; inherited enumerable keys
+    // would come too, which is why a polluted Object.prototype sends every object to the
+    // text path (prototypeClean).
+    for (const k in v) {
+      const id = FIELD.get(k);
+      if (id === undefined || wp + 1 > wEnd) return false;
+      HW[wp++] = id;
+      if (!walk(v[k], depth + 1)) return false;
+      n++;
+    }
+    HW[count] = n;
+    return true;
+  }
+
+  // A string's UTF-8 bytes, and its start and end among them. A lone surrogate (which
+  // JSON.stringify writes as an escape) gives up.
+  function walkText(s) {
+    const n = s.length;
+    if (bp + 3 * n > bEnd) return false;
+    HW[wp++] = bp - bStart;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) {
+        HB[bp++] = c;
+      } else if (c < 0x800) {
+        HB[bp++] = 0xc0 | (c >> 6);
+        HB[bp++] = 0x80 | (c & 63);
+      } else if (c < 0xd800 || c >= 0xe000) {
+        HB[bp++] = 0xe0 | (c >> 12);
+        HB[bp++] = 0x80 | ((c >> 6) & 63);
+        HB[bp++] = 0x80 | (c & 63);
+      } else {
+        const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+        if (c >= 0xdc00 || d < 0xdc00 || d >= 0xe000) return false;
+        const u = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        HB[bp++] = 0xf0 | (u >> 18);
+        HB[bp++] = 0x80 | ((u >> 12) & 63);
+        HB[bp++] = 0x80 | ((u >> 6) & 63);
+        HB[bp++] = 0x80 | (u & 63);
+        i++;
+      }
+    }
+    HW[wp++] = bp - bStart;
+    return true;
+  }
+
+  // Whether Object.prototype has no enumerable key (which for…in would visit on every
+  // object, and JSON.stringify would not write).
+  function prototypeClean() {
+    for (const k in Object.prototype) return false;
+    return true;
+  }
+
+  // The assessment of a household object through its words, or undefined when the walk
+  // or the engine's words reader gave up (then the text path takes it).
+  function evaluateWords(engine, household, options, asObject) {
+    if (memory === null) memory = impl.__memory();
+    const st = state(engine);
+    if (st.words === 0) {
+      st.words = engine.__wordsBuffer();
+      st.wordsText = engine.__wordsTextBuffer();
+    }
+    if (FIELD === null) FIELD = new Map(impl.Engine.__householdFields().map((f, i) => [f, i]));
+    view();
+    HW = words;
+    HB = bytes;
+    wp = st.words >>> 2;
+    wEnd = wp + WORDS;
+    bp = bStart = st.wordsText;
+    bEnd = bStart + WORDS_TEXT;
+    const w0 = wp;
+    let ok = false;
+    try {
+      ok = prototypeClean() && walk(household, 0);
+    } catch {
+      ok = false; // a getter or a Proxy threw: the text path reports where
+    } finally {
+      HW = null;
+      HB = null;
+    }
+    if (!ok) return undefined;
+    parsedOptions(engine, st, options);
+    const units = engine.__evaluateWordsParsed(wp - w0, bp - bStart);
+    return units === 0xffffffff ? undefined : output(engine, st, units, asObject);
+  }
+
+  // The options of `options` parsed in the module (see sameOptions), also when they are
+  // not an object (none, or a wrong value that __parseOptions throws on).
+  function parsedOptions(engine, st, options) {
+    if (options === undefined || options === null || typeof options !== "object") {
+      const last = st.options;
+      if (last !== undefined && last.object === options && last.keys === null) return;
+      st.options = undefined;
+      engine.__parseOptions(options);
+      st.options = { object: options, keys: null, values: null };
+      return;
+    }
+    if (!sameOptions(st, options)) {
+      st.options = undefined;
+      engine.__parseOptions(options); // throws on a bad option, remembering nothing
+      const keys = Object.keys(options);
+      st.options = { object: options, keys, values: keys.map((k) => options[k]) };
+    }
   }
 
   // Whether JSON.stringify(v) says all there is to say about v: the generated methods
@@ -225,11 +381,19 @@ function installTextPath(impl) {
   }
 
   proto.evaluateJson = function evaluateJson(household, options) {
+    if (typeof household === "object" && household !== null) {
+      const r = evaluateWords(this, household, options, false);
+      if (r !== undefined) return r;
+    }
     const text = typeof household === "string" ? household : plainText(household);
     if (text === undefined) return generatedJson.call(this, household, options);
     return evaluateText(this, text, options, false);
   };
   proto.evaluate = function evaluate(household, options) {
+    if (typeof household === "object" && household !== null) {
+      const r = evaluateWords(this, household, options, true);
+      if (r !== undefined) return r;
+    }
     const text = typeof household === "string" ? household : plainText(household);
     if (text === undefined) return generatedEvaluate.call(this, household, options);
     return evaluateText(this, text, options, true);

@@ -102,7 +102,17 @@ struct Buffers {
     /// The last assessment's tape (`__tape`), and the keys the tapes name by id.
     tape: Vec<i32>,
     keys: tape::Keys,
+    /// A household object as words and the UTF-8 bytes of its strings, written by
+    /// js/fast.js (jiuzhu_core::household::words). Made once at their full size and
+    /// never moved, so JavaScript keeps their addresses.
+    words: Vec<i32>,
+    words_text: Vec<u8>,
 }
+
+/// The room of the words buffers: far more than any valid household needs (a household
+/// that does not fit takes the text path).
+const WORDS: usize = 16 * 1024;
+const WORDS_TEXT: usize = 64 * 1024;
 
 /// A buffer that grew past this (a huge household) is given back after the call.
 const KEEP_BYTES: usize = 1 << 20;
@@ -234,6 +244,59 @@ impl WasmEngine {
     #[wasm_bindgen(js_name = __tapeBuffer, skip_typescript)]
     pub fn tape_buffer(&self) -> usize {
         self.io.tape.as_ptr() as usize
+    }
+
+    /// The household's field names, whose positions the words of
+    /// `__evaluateWordsParsed` use (the same for every engine).
+    #[wasm_bindgen(js_name = __householdFields, skip_typescript)]
+    pub fn household_fields() -> StringList {
+        strings(jiuzhu_core::household::words::FIELDS.iter().copied()).unchecked_into()
+    }
+
+    /// The address of the words buffer (room for its 16,384 words, js/fast.js writes
+    /// there); the strings' bytes go to `__wordsTextBuffer()` (65,536 bytes).
+    #[wasm_bindgen(js_name = __wordsBuffer, skip_typescript)]
+    pub fn words_buffer(&mut self) -> usize {
+        let io = &mut self.io;
+        if io.words.capacity() < WORDS {
+            io.words = Vec::with_capacity(WORDS);
+            io.words_text = Vec::with_capacity(WORDS_TEXT);
+        }
+        io.words.as_ptr() as usize
+    }
+
+    /// The address of the strings' bytes of the words (after `__wordsBuffer`).
+    #[wasm_bindgen(js_name = __wordsTextBuffer, skip_typescript)]
+    pub fn words_text_buffer(&self) -> usize {
+        self.io.words_text.as_ptr() as usize
+    }
+
+    /// Evaluates the household of the first `words` words and `bytes` bytes of the words
+    /// buffers, with the options of the last `__parseOptions`, into the output buffer as
+    /// `__evaluateBuffer` does; returns the number of UTF-16 units, or 0xFFFFFFFF when
+    /// the words reader gave up (then the text path takes the household, and reports
+    /// its problems). Errors after reading (region, language) are thrown as the text
+    /// path throws them.
+    #[wasm_bindgen(js_name = __evaluateWordsParsed, skip_typescript)]
+    pub fn evaluate_words_parsed(&mut self, words: usize, bytes: usize) -> Result<u32, JsValue> {
+        let io = &mut self.io;
+        if words > io.words.capacity() || bytes > io.words_text.capacity() {
+            return Ok(u32::MAX);
+        }
+        // SAFETY: JavaScript wrote that many words and bytes into the reserved capacity;
+        // neither i32 nor u8 has invalid values, so they are initialised whatever it wrote.
+        unsafe {
+            io.words.set_len(words);
+            io.words_text.set_len(bytes);
+        }
+        let Ok(text) = text::from_utf8(&io.words_text) else { return Ok(u32::MAX) };
+        let opts = self.parsed.to_core().map_err(to_js)?;
+        let Some(h) = self.inner.read_words(&io.words, text, &opts) else { return Ok(u32::MAX) };
+        io.json.clear();
+        let done = self.inner.evaluate_household_json_into(h, &opts, &mut io.json).map_err(|e| to_js(DoorError::from(e)));
+        io.trim();
+        done?;
+        Ok(text::utf8_to_utf16(&io.json, &mut io.utf16) as u32)
     }
 
     /// Program ids, in run order.

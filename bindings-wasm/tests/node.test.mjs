@@ -314,6 +314,120 @@ describe("household objects", () => {
 
 // ---------------------------------------------------------------------------------------
 
+// A household object goes into wasm memory as words written by one walk in js/fast.js
+// (jiuzhu_core::household::words), not as JSON.stringify's text: the walk and the
+// engine's words reader must give exactly what the text gives, and give up (to the text
+// path, which reports the problems) at anything else.
+describe("household objects as words", () => {
+  const dir = path.join(root, "tests", "conformance");
+  const households = fs.readFileSync(path.join(dir, "households.jsonl"), "utf8").split("\n").filter(Boolean);
+
+  /** An engine that counts how its households were read: words, or words given up on. */
+  function counting() {
+    const e = new Engine();
+    const read = e.__evaluateWordsParsed;
+    e.counts = { words: 0, gaveUp: 0 };
+    e.__evaluateWordsParsed = function (w, b) {
+      const units = read.call(this, w, b);
+      if (units === 0xffffffff) e.counts.gaveUp++;
+      else e.counts.words++;
+      return units;
+    };
+    return e;
+  }
+  /** The result of f: its value, or the error's kind and problems. */
+  function outcome(f) {
+    try {
+      return { value: f() };
+    } catch (e) {
+      return { kind: e.kind, errors: e.errors, message: e.message };
+    }
+  }
+  /** Amount-looking strings as the numbers a form gives ("1800.50" -> 1800.5). */
+  function asNumbers(v, key) {
+    if (Array.isArray(v)) return v.map((x) => asNumbers(x));
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, asNumbers(x, k)]));
+    if (typeof v === "string" && key !== "id" && key !== "region" && /^\d+(\.\d+)?$/.test(v)) return Number(v);
+    return v;
+  }
+  /** evaluateJson and evaluate of `h` as an object, against the same of its JSON text. */
+  function sameAsText(e, h, options, what) {
+    const text = JSON.stringify(h);
+    assert.deepStrictEqual(outcome(() => e.evaluateJson(h, options)), outcome(() => e.evaluateJson(text, options)), what);
+    assert.deepStrictEqual(outcome(() => e.evaluate(h, options)), outcome(() => e.evaluate(text, options)), what);
+  }
+
+  test("the conformance corpus and 300 synthetic households, amounts as strings and as numbers", () => {
+    const bin = cliBinary();
+    const synth = spawnSync(bin, ["synth", "300", "--seed", "11"], { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
+    assert.equal(synth.status, 0, synth.stderr);
+    const lines = [...households, ...synth.stdout.split("\n").filter(Boolean)];
+    const e = counting();
+    for (const line of lines) {
+      for (const h of [JSON.parse(line), asNumbers(JSON.parse(line))]) {
+        for (const options of [undefined, { lang: "en", trace: true }]) sameAsText(e, h, options, line);
+      }
+    }
+    // Every valid household was read as words (two calls each, two forms, two option
+    // sets); the corpus's invalid ones were given up on, and the text path reported them.
+    const valid = lines.filter((l) => outcome(() => e.evaluateJson(l)).value !== undefined).length;
+    assert.ok(valid >= 330, `${valid} valid`);
+    assert.equal(e.counts.words, 8 * valid);
+  });
+
+  test("texts of every kind: Chinese, emoji, quotes, control characters; a lone surrogate is given up on", () => {
+    const e = counting();
+    for (const id of ["家庭成员", "😀x", "a\"b", "back\\slash", "tab\t", "nul\u0000", "x".repeat(64), "x".repeat(65), "\ud800", "a\udc00b"]) {
+      const h = example("household.json");
+      h.members[1].id = id;
+      h.id = id;
+      sameAsText(e, h, undefined, JSON.stringify(id));
+    }
+    // two object calls each for the seven ids of up to 64 characters without a lone surrogate
+    assert.equal(e.counts.words, 2 * 7);
+  });
+
+  test("numbers as JSON.stringify writes them: -0, fractions, large and tiny ones", () => {
+    const e = counting();
+    for (const x of [0, -0, 1, 1800.5, 1800.25, 0.1 + 0.2, 2 ** 31, 2 ** 31 - 1, 2 ** 53, 1e21, 1e-7, -1, -1800.5, 123456789012.34]) {
+      const h = example("household.json");
+      h.assets = { ...h.assets, deposits: x };
+      h.members[0].incomes = [{ kind: "wage", monthly: x }];
+      sameAsText(e, h, undefined, `amount ${x}`);
+      const c = example("household.json");
+      c.history = { ...c.history, temporary_aid_grants_12m: x };
+      sameAsText(e, c, undefined, `count ${x}`);
+    }
+    // Two object calls each: the eight amounts that are valid (non-negative, plain, at
+    // most two places, at most 10^12 yuan) and the three counts (0, -0, 1).
+    assert.equal(e.counts.words, 2 * 8 + 2 * 3);
+  });
+
+  test("anything else takes the text path: unknown keys, classes, holes, null prototypes", () => {
+    const e = counting();
+    const cases = {
+      "an unknown key": (h) => (h.note = "x"),
+      "a key in the wrong place": (h) => (h.members[0].region = "110000"),
+      "a Map": (h) => (h.assets = new Map()),
+      "a hole": (h) => (h.members = [h.members[0], , h.members[1]]),
+      "an array's own toJSON": (h) => (h.members.toJSON = () => []),
+      "a wrong region": (h) => (h.region = "999999"),
+      "too many members": (h) => (h.members = Array.from({ length: 31 }, (_, i) => ({ ...h.members[1], id: `m${i}` }))),
+    };
+    for (const [what, change] of Object.entries(cases)) {
+      const h = example("household.json");
+      change(h);
+      sameAsText(e, h, undefined, what);
+    }
+    const bare = Object.assign(Object.create(null), example("household.json"));
+    sameAsText(e, bare, undefined, "a null prototype");
+    // only the null prototype (the wrong region was read as words, then refused as the text is)
+    assert.equal(e.counts.words, 2);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
 // evaluate() builds its object from a tape of the engine's JSON text (src/tape.rs, the
 // build in js/fast.js) instead of JSON.parse: it must be the object JSON.parse gives.
 describe("the assessment object", () => {

@@ -70,10 +70,12 @@ pub(crate) trait Source<'a> {
     /// The items of an array of at most `max` items, each read by `item`.
     fn array(&mut self, max: usize, item: impl FnMut(&mut Self) -> Option<()>) -> Option<()>;
 
+    #[inline]
     fn date(&mut self) -> Option<Date> {
         parse_date(self.str()?)
     }
 
+    #[inline]
     fn word<T>(&mut self, parse: fn(&str) -> Option<T>) -> Option<T> {
         parse(self.str()?)
     }
@@ -188,6 +190,7 @@ impl<'a> Source<'a> for Cur<'a> {
         self.s.get(start..end)
     }
 
+    #[inline]
     fn boolean(&mut self) -> Option<bool> {
         match self.peek()? {
             b't' if self.literal(b"true") => Some(true),
