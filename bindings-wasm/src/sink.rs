@@ -407,10 +407,47 @@ impl Sink for TapeSink<'_> {
         self.op(STR, n);
     }
     fn money(&mut self, d: Decimal) {
-        // The JSON sink's figures: two places, exactly.
-        let a = self.at;
-        money::write2(&mut Put(self), d, false);
-        let n = self.at - a;
+        // The JSON sink's figures, two places exactly: from the cents when they fit 64
+        // bits (every real figure, as the JSON sink does), else `money::write2`.
+        let scale = d.scale();
+        let cents = if scale <= 2 { i64::try_from(d.mantissa()).ok().and_then(|m| m.checked_mul([100, 10, 1][scale as usize])) } else { None };
+        let Some(c) = cents else {
+            let a = self.at;
+            money::write2(&mut Put(self), d, false);
+            let n = self.at - a;
+            return self.op(STR, n);
+        };
+        if c == 0 {
+            // Most figures of an assessment (a zero is never negative): one string.
+            if let Some(id) = self.names.find_static("0.00") {
+                return self.name(id, "0.00", false);
+            }
+        }
+        let mut buf = [0u16; 24];
+        let mut at = buf.len() - 3;
+        let u = c.unsigned_abs();
+        let frac = (u % 100) as u16;
+        buf[at..].copy_from_slice(&[b'.' as u16, b'0' as u16 + frac / 10, b'0' as u16 + frac % 10]);
+        let mut int = u / 100;
+        loop {
+            at -= 1;
+            buf[at] = b'0' as u16 + (int % 10) as u16;
+            int /= 10;
+            if int == 0 {
+                break;
+            }
+        }
+        if c < 0 {
+            at -= 1;
+            buf[at] = b'-' as u16;
+        }
+        let n = buf.len() - at;
+        if self.text.len() < self.at + n {
+            let room = (self.at + n).max(2 * self.text.len()).max(4096);
+            self.text.resize(room, 0);
+        }
+        self.text[self.at..self.at + n].copy_from_slice(&buf[at..]);
+        self.at += n;
         self.op(STR, n);
     }
     fn int(&mut self, i: i64) {
@@ -634,6 +671,29 @@ mod tests {
         let units = tape.write(&d, MAX_NAMES as u32, &mut text).unwrap();
         assert!(tape.words.contains(&KEY_TEXT) && units > 0);
         assert!(!tape.words.contains(&KEY_NEW));
+    }
+
+    #[test]
+    fn money_as_the_json_sink_writes_it() {
+        use std::str::FromStr;
+        let mut tape = Tape::default();
+        tape.words.extend_from_slice(&[0; HEADER]);
+        let mut text = Vec::new();
+        let mut sink = TapeSink { words: &mut tape.words, text: &mut text, at: 0, names: &mut tape.names, known: 0, depth: 0, failed: false, scratch: &mut tape.scratch };
+        let figures = ["0", "-0.00", "0.000", "1", "-1.5", "2245.00", "0.005", "-0.004", "1234567.891", "92233720368547758.07", "79228162514264337593543950335", "-7922816251426433759354395.0335"];
+        let figures: Vec<Decimal> = figures.iter().map(|f| Decimal::from_str(f).unwrap()).collect();
+        sink.open_list();
+        for &d in &figures {
+            sink.money(d);
+        }
+        sink.close_list();
+        let units = sink.at;
+        let mut names = Vec::new();
+        let got = Reader { words: &tape.words, text: &text[..units], p: HEADER, t: 0, names: &mut names }.value();
+        let want: Vec<String> = figures.iter().map(|&d| money::format2(d)).collect();
+        assert_eq!(got, serde_json::json!(want));
+        // the zeros with two places or fewer: the name "0.00", its text sent once
+        assert_eq!(tape.words.iter().filter(|&&w| w & 15 == NAME || w & 15 == NAME_NEW).count(), 2);
     }
 
     #[test]
