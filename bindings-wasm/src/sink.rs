@@ -73,6 +73,9 @@ const MAX_DEPTH: usize = 200;
 /// Beyond this many names (an assessment has a few dozen keys and words), new ones go as
 /// text.
 const MAX_NAMES: usize = 4096;
+/// Words (values) take new ids only below this many names: the rest are kept for keys,
+/// which a household's own words (its dates, its region) would otherwise crowd out.
+const MAX_WORDS: usize = MAX_NAMES / 2;
 const SLOTS: usize = 2 * MAX_NAMES;
 /// The cache of `Sink::key`'s names by address.
 const STATIC_SLOTS: usize = 256;
@@ -121,7 +124,7 @@ impl Default for Names {
 impl Names {
     /// [`Names::id`], trying first the name that came next last time.
     #[inline]
-    fn find(&mut self, name: &[u8]) -> Option<u32> {
+    fn find(&mut self, name: &[u8], limit: usize) -> Option<u32> {
         let p = self.next[self.last as usize];
         if p != NONE {
             let (a, b) = self.spans[p as usize];
@@ -130,7 +133,7 @@ impl Names {
                 return Some(p);
             }
         }
-        let id = self.id(name);
+        let id = self.id(name, limit);
         self.follow(id);
         id
     }
@@ -160,8 +163,9 @@ impl Names {
         id
     }
 
-    /// The id of `name`, given one if it is new; `None` when the table is full.
-    fn id(&mut self, name: &[u8]) -> Option<u32> {
+    /// The id of `name`, given one if it is new; `None` when the table holds `limit` names
+    /// and this is not one of them.
+    fn id(&mut self, name: &[u8], limit: usize) -> Option<u32> {
         let mut slot = hash(name) & (SLOTS - 1);
         loop {
             let held = self.slots[slot];
@@ -174,7 +178,7 @@ impl Names {
             }
             slot = (slot + 1) & (SLOTS - 1);
         }
-        if self.spans.len() >= MAX_NAMES {
+        if self.spans.len() >= limit {
             return None;
         }
         let id = self.spans.len() as u32;
@@ -195,7 +199,7 @@ impl Names {
         if held_at == at && held_len == name.len() && id != 0 {
             return Some(id - 1);
         }
-        let id = self.id(name.as_bytes())?;
+        let id = self.id(name.as_bytes(), MAX_NAMES)?;
         self.statics[slot] = (at, name.len(), id + 1);
         self.static_at[id as usize] = at;
         Some(id)
@@ -394,12 +398,12 @@ impl Sink for TapeSink<'_> {
     }
     fn data_key(&mut self, k: &str) {
         // `o[k] = v` would set the prototype: JavaScript defines it as JSON.parse does.
-        let id = if k == "__proto__" { None } else { self.names.find(k.as_bytes()) };
+        let id = if k == "__proto__" { None } else { self.names.find(k.as_bytes(), MAX_NAMES) };
         self.key_of(id, k);
     }
     fn text(&mut self, s: &str, kind: Text) {
         if kind == Text::Word {
-            if let Some(id) = self.names.find(s.as_bytes()) {
+            if let Some(id) = self.names.find(s.as_bytes(), MAX_WORDS) {
                 return self.name(id, s, false);
             }
         }
@@ -657,13 +661,24 @@ mod tests {
     }
 
     #[test]
+    fn words_leave_room_for_keys() {
+        let mut names = Names::default();
+        for i in 0..MAX_WORDS {
+            assert_eq!(names.find(format!("2025-01-{i}").as_bytes(), MAX_WORDS), Some(i as u32));
+        }
+        assert_eq!(names.find(b"2030-01-01", MAX_WORDS), None);
+        assert_eq!(names.find(b"2025-01-7", MAX_WORDS), Some(7));
+        assert_eq!(names.find(b"a key", MAX_NAMES), Some(MAX_WORDS as u32));
+    }
+
+    #[test]
     fn a_full_table_sends_names_as_text() {
         let mut names = Names::default();
         for i in 0..MAX_NAMES {
-            assert_eq!(names.id(format!("key{i}").as_bytes()), Some(i as u32));
+            assert_eq!(names.id(format!("key{i}").as_bytes(), MAX_NAMES), Some(i as u32));
         }
-        assert_eq!(names.id(b"key7"), Some(7));
-        assert_eq!(names.id(b"other"), None);
+        assert_eq!(names.id(b"key7", MAX_NAMES), Some(7));
+        assert_eq!(names.id(b"other", MAX_NAMES), None);
         let e = engine();
         let mut tape = Tape { names, ..Default::default() };
         let mut text = Vec::new();
