@@ -3,8 +3,8 @@
 // TextDecoder out per call; here JS writes the household straight into the engine's
 // input buffer in wasm memory, and reads the assessment back as UTF-16 (converted in
 // Rust), which decodes as a plain copy; Engine.evaluate builds its object from a tape
-// the module makes of that text (src/tape.rs), four times faster than JSON.parse of it.
-// A plain object (what a form gives) is written
+// the module writes instead of the text (src/sink.rs), several times faster than
+// JSON.parse of the text. A plain object (what a form gives) is written
 // with JSON.stringify and takes the same path; anything else (a value JSON cannot hold,
 // a class instance, a Proxy that throws…) takes the generated methods, whose walk from
 // Rust names each problem's path. build.sh puts this into pkg/jiuzhu.js and
@@ -35,19 +35,27 @@ function installTextPath(impl) {
     return bytes;
   }
 
-  // The assessment object from its tape (src/tape.rs has the words): the object
-  // JSON.parse gives, built in a quarter of its time. Texts are slices of the text S;
-  // keys are ids into K.list, the engine's keys, learnt from the tapes (a new key comes
-  // with its text). A key Object.prototype has (toString, or anything a script put
-  // there) is defined as JSON.parse does; others are assigned, which is the same on an
-  // object of our own unless a script gave Object.prototype a setter for that name
-  // after the key was learnt.
-  let W = null, S = "", P = 0, K = null;
+  // The assessment object from its tape (src/sink.rs has the words): the object
+  // JSON.parse gives of the engine's JSON text. Texts are read in order from the text
+  // S, each after the one before (T is where the next starts); names (every key, and
+  // words that repeat: statuses, codes, legal bases) are ids into K.list, the engine's
+  // names, learnt from the tapes (a new one comes with its text). A key Object.prototype
+  // has (toString, or anything a script put there) is defined as JSON.parse does; others
+  // are assigned, which is the same on an object of our own unless a script gave
+  // Object.prototype a setter for that name after the key was learnt.
+  let W = null, S = "", P = 0, T = 0, K = null;
   function define(o, key, value) {
     Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
   }
+  function learn(id, name) {
+    K.list[id] = name;
+    K.define[id] = name in Object.prototype;
+    return name;
+  }
   function build() {
-    switch (W[P++]) {
+    // the op in the low four bits, its argument above
+    const w = W[P++];
+    switch (w & 15) {
       case 0:
         return null;
       case 1:
@@ -55,71 +63,86 @@ function installTextPath(impl) {
       case 2:
         return false;
       case 3:
-        return W[P++];
+        return w >> 4;
       case 4: {
-        const a = W[P++];
-        return Number(S.slice(a, W[P++]));
+        const a = T;
+        T += w >> 4;
+        return Number(S.slice(a, T));
       }
       case 5: {
-        const a = W[P++];
-        return S.slice(a, W[P++]);
+        const a = T;
+        T += w >> 4;
+        return S.slice(a, T);
       }
-      case 6: {
-        const a = W[P++];
-        return JSON.parse(S.slice(a, W[P++]));
-      }
+      case 6:
+        return K.list[w >> 4];
       case 7: {
-        const n = W[P++];
+        const a = T;
+        T += W[P++];
+        return learn(w >> 4, S.slice(a, T));
+      }
+      case 8: {
         const r = [];
-        for (let i = 0; i < n; i++) r.push(build());
+        while (W[P] !== 11) r.push(build());
+        P++;
         return r;
       }
-      default: {
-        const n = W[P++];
+      case 9: {
         const o = {};
-        for (let i = 0; i < n; i++) {
+        for (;;) {
           let id = W[P++];
-          if (id === -1) {
-            // a key new to this side: learnt
-            id = W[P++];
-            const a = W[P++];
-            const key = S.slice(a, W[P++]);
-            K.list[id] = key;
-            K.define[id] = key in Object.prototype;
-          } else if (id < 0) {
-            // a key not kept (-2), or with escapes (-3)
-            const a = W[P++];
-            const text = S.slice(a, W[P++]);
-            define(o, id === -2 ? text : JSON.parse(text), build());
-            continue;
+          if (id < 0) {
+            if (id === -1) return o;
+            if (id === -2) {
+              // a key new to this side: learnt
+              id = W[P++];
+              const a = T;
+              T += W[P++];
+              learn(id, S.slice(a, T));
+            } else {
+              // a key not kept: __proto__, or the table is full
+              const a = T;
+              T += W[P++];
+              define(o, S.slice(a, T), build());
+              continue;
+            }
           }
           if (K.define[id]) define(o, K.list[id], build());
           else o[K.list[id]] = build();
         }
-        return o;
       }
+      case 10: {
+        // the trace, as JSON
+        const a = T;
+        T += w >> 4;
+        return JSON.parse(S.slice(a, T));
+      }
+      default:
+        throw new Error("not a tape");
     }
   }
 
-  // The assessment of the last evaluation (`units` UTF-16 units of text `text`) as an
-  // object: from its tape, or with JSON.parse when there is none.
-  function assessmentObject(engine, keys, text, units) {
-    const n = engine.__tape(units, keys.known);
-    if (n === 0) return JSON.parse(text);
-    view();
-    const start = engine.__tapeBuffer() >>> 2;
+  // The assessment of the last evaluation as an object, from the tape at `at` (a byte
+  // address): its header gives the address and length of its text, and whether there
+  // is a tape at all (else the text is the assessment's JSON).
+  function assessmentObject(keys, at) {
+    const v = view();
+    const p = at >>> 2;
+    const out = words[p] >>> 0, units = words[p + 1];
+    const text = !node ? decoder.decode(v.subarray(out, out + units * 2))
+      : ucs2Slice ? ucs2Slice.call(v, out, out + units * 2) : v.toString("utf16le", out, out + units * 2);
+    if (words[p + 2] === 0) return JSON.parse(text);
     W = words;
-    P = start;
+    P = p + 3;
     S = text;
+    T = 0;
     K = keys;
     try {
       const o = build();
-      if (P !== start + n) throw new Error("tape not read to its end");
+      if (T !== units) throw new Error("tape not read to its end");
       return o;
-    } catch {
-      return JSON.parse(text); // never expected; the object is the same either way
     } finally {
-      // Keys are known when learnt without a gap (a tape not read to its end may have
+      // Names are known when learnt without a gap (a tape not read to its end may have
       // left one): only those are sent as ids next time.
       while (keys.known < keys.list.length && keys.list[keys.known] !== undefined) keys.known++;
       W = null;
@@ -151,10 +174,13 @@ function installTextPath(impl) {
     return true;
   }
 
-  function evaluateWith(engine, st, len, options) {
-    if (options === undefined || options === null || typeof options !== "object") return engine.__evaluateBuffer(len, options);
+  // The text path's methods (asObject false: the assessment's text) or the tape's.
+  function evaluateWith(engine, st, len, options, asObject) {
+    if (options === undefined || options === null || typeof options !== "object") {
+      return asObject ? engine.__evaluateBufferObject(len, st.keys.known, options) : engine.__evaluateBuffer(len, options);
+    }
     parsedOptions(engine, st, options);
-    return engine.__evaluateBufferParsed(len);
+    return asObject ? engine.__evaluateBufferObjectParsed(len, st.keys.known) : engine.__evaluateBufferParsed(len);
   }
 
   function evaluateText(engine, household, options, asObject) {
@@ -166,17 +192,25 @@ function installTextPath(impl) {
     let v = view();
     const len = !node ? encoder.encodeInto(household, v.subarray(at, at + room)).written
       : utf8Write ? utf8Write.call(v, household, at, room) : v.write(household, at, room, "utf8");
-    return output(engine, st, evaluateWith(engine, st, len, options), asObject);
+    if (asObject) {
+      const at = evaluateWith(engine, st, len, options, true);
+      try {
+        return assessmentObject(st.keys, at);
+      } catch {
+        // never expected; the object is the same either way
+        return JSON.parse(evaluateText(engine, household, options, false));
+      }
+    }
+    return textOutput(engine, evaluateWith(engine, st, len, options, false));
   }
 
-  // The assessment of the last evaluation (`units` UTF-16 units in the output buffer):
-  // its text, or its object.
-  function output(engine, st, units, asObject) {
+  // The assessment's text of the last evaluation (`units` UTF-16 units in the output
+  // buffer).
+  function textOutput(engine, units) {
     const out = engine.__outputBuffer();
     const v = view();
-    const text = !node ? decoder.decode(v.subarray(out, out + units * 2))
+    return !node ? decoder.decode(v.subarray(out, out + units * 2))
       : ucs2Slice ? ucs2Slice.call(v, out, out + units * 2) : v.toString("utf16le", out, out + units * 2);
-    return asObject ? assessmentObject(engine, st.keys, text, units) : text;
   }
 
   // A household object as words (jiuzhu_core::household::words has their form), written
@@ -312,8 +346,17 @@ function installTextPath(impl) {
     }
     if (!ok) return undefined;
     parsedOptions(engine, st, options);
+    if (asObject) {
+      const at = engine.__evaluateWordsObjectParsed(wp - w0, bp - bStart, st.keys.known);
+      if (at === 0) return undefined;
+      try {
+        return assessmentObject(st.keys, at);
+      } catch {
+        return undefined; // never expected; the text path makes the same object
+      }
+    }
     const units = engine.__evaluateWordsParsed(wp - w0, bp - bStart);
-    return units === 0xffffffff ? undefined : output(engine, st, units, asObject);
+    return units === 0xffffffff ? undefined : textOutput(engine, units);
   }
 
   // The options of `options` parsed in the module (see sameOptions), also when they are

@@ -2,6 +2,8 @@
 //! to JSON text. Plain Rust, so it is tested on the host (`cargo test -p jiuzhu-wasm`)
 //! as well as through the wasm build (tests/node.test.mjs).
 
+use jiuzhu_core::render::Decision;
+use jiuzhu_core::script::Outcome;
 use jiuzhu_core::{Date, Engine, Error, FieldError, Options};
 
 /// An error as JavaScript sees it: `kind`, a message, and `{path, message}` records.
@@ -93,6 +95,12 @@ pub fn evaluate_text(engine: &Engine, text: &str, opts: &EvalOptions) -> Result<
 pub fn evaluate_into(engine: &Engine, text: &str, opts: &EvalOptions, out: &mut Vec<u8>) -> Result<(), DoorError> {
     let core_opts = opts.to_core()?;
     Ok(engine.evaluate_json_into(text, &core_opts, out)?)
+}
+
+/// [`evaluate_into`] up to the decision, to render into another sink (the same errors).
+pub fn decide<'e>(engine: &'e Engine, text: &str, opts: &EvalOptions) -> Result<Decision<'e, Vec<Outcome>>, DoorError> {
+    let core_opts = opts.to_core()?;
+    Ok(engine.decide_input_here(text, &core_opts)?)
 }
 
 /// Problems found in a JavaScript value before it became JSON (NaN, Infinity, BigInt)

@@ -16,9 +16,9 @@
 //!   `JSON.stringify`, after a check that refuses what JSON cannot hold (NaN,
 //!   ±Infinity, BigInt) with the path of each; amounts are best written as strings.
 //! * The assessment comes back as the plain object `JSON.parse` would give of the
-//!   engine's JSON (money as strings, never JS numbers), built from a tape of that text
-//!   (`tape`); `evaluateJson` returns the JSON text itself, the same bytes as `jiuzhu
-//!   evaluate`.
+//!   engine's JSON (money as strings, never JS numbers), built from a tape of the events
+//!   that text is written from (`sink`); `evaluateJson` returns the JSON text itself, the
+//!   same bytes as `jiuzhu evaluate`.
 //! * There is no clock inside: a household without `as_of` needs `asOf` or `today`
 //!   in the options.
 //! * Errors are thrown as `Error`s with `kind` (validation | parameter | rule | pack |
@@ -29,7 +29,7 @@
 pub mod alloc;
 pub mod api;
 pub mod mem;
-pub mod tape;
+pub mod sink;
 pub mod text;
 
 #[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
@@ -37,7 +37,9 @@ pub mod text;
 static ALLOCATOR: alloc::Pooled<talc::wasm::WasmDynamicTalc> = alloc::Pooled::new(talc::wasm::new_wasm_dynamic_allocator());
 
 use api::{DoorError, EvalOptions};
-use jiuzhu_core::FieldError;
+use jiuzhu_core::render::Decision;
+use jiuzhu_core::script::Outcome;
+use jiuzhu_core::{FieldError, Household, Options};
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -98,10 +100,11 @@ pub struct WasmEngine {
 struct Buffers {
     input: Vec<u8>,
     json: Vec<u8>,
+    /// The assessment's text (`__evaluateBuffer`), or the texts of its tape.
     utf16: Vec<u16>,
-    /// The last assessment's tape (`__tape`), and the keys the tapes name by id.
-    tape: Vec<i32>,
-    keys: tape::Keys,
+    /// The last assessment's tape (`__evaluateBufferObject`), and the names tapes give
+    /// by id.
+    tape: sink::Tape,
     /// A household object as words and the UTF-8 bytes of its strings, written by
     /// js/fast.js (jiuzhu_core::household::words). Made once at their full size and
     /// never moved, so JavaScript keeps their addresses.
@@ -128,8 +131,8 @@ impl Buffers {
         if self.utf16.capacity() * 2 > KEEP_BYTES {
             self.utf16 = Vec::new();
         }
-        if self.tape.capacity() * 4 > KEEP_BYTES {
-            self.tape = Vec::new();
+        if self.tape.capacity() > KEEP_BYTES {
+            self.tape.shrink();
         }
     }
 }
@@ -229,21 +232,27 @@ impl WasmEngine {
         self.io.utf16.as_ptr() as usize
     }
 
-    /// The tape of the first `units` units of the output buffer (the last assessment), for
-    /// js/fast.js to build its object from (src/tape.rs): its length in words, 0 if there
-    /// is none (then JSON.parse the text). Keys with ids below `known` (those JavaScript
-    /// holds) go as ids.
-    #[wasm_bindgen(js_name = __tape, skip_typescript)]
-    pub fn tape(&mut self, units: usize, known: u32) -> usize {
-        let io = &mut self.io;
-        let text = &io.utf16[..units.min(io.utf16.len())];
-        tape::build(text, known, &mut io.keys, &mut io.tape)
+    /// Evaluates the first `len` bytes of the input buffer (the household's JSON text) into
+    /// a tape, for js/fast.js to build the assessment object from (src/sink.rs); returns
+    /// the tape's address (32-bit words, aligned). Its header: the address of its text
+    /// (UTF-16), the text's length in units, and 1; or 0 when there is no tape, and the
+    /// text is the assessment's JSON (for JSON.parse). Names with ids below `known` (those
+    /// JavaScript holds) go as ids. Errors are thrown as by `evaluateJson`.
+    #[wasm_bindgen(js_name = __evaluateBufferObject, skip_typescript)]
+    pub fn evaluate_buffer_object(&mut self, len: usize, known: u32, options: Option<EvaluateOptionsJs>) -> Result<usize, JsValue> {
+        let result = read_options(options.as_ref().map(AsRef::as_ref)).map_err(to_js).and_then(|opts| self.evaluate_object_with(len, known, &opts));
+        self.io.trim();
+        result
     }
 
-    /// The address of the tape of the last `__tape` (32-bit words, aligned).
-    #[wasm_bindgen(js_name = __tapeBuffer, skip_typescript)]
-    pub fn tape_buffer(&self) -> usize {
-        self.io.tape.as_ptr() as usize
+    /// `__evaluateBufferObject` with the options of the last `__parseOptions`.
+    #[wasm_bindgen(js_name = __evaluateBufferObjectParsed, skip_typescript)]
+    pub fn evaluate_buffer_object_parsed(&mut self, len: usize, known: u32) -> Result<usize, JsValue> {
+        let opts = std::mem::take(&mut self.parsed);
+        let result = self.evaluate_object_with(len, known, &opts);
+        self.parsed = opts;
+        self.io.trim();
+        result
     }
 
     /// The household's field names, whose positions the words of
@@ -279,24 +288,26 @@ impl WasmEngine {
     /// path throws them.
     #[wasm_bindgen(js_name = __evaluateWordsParsed, skip_typescript)]
     pub fn evaluate_words_parsed(&mut self, words: usize, bytes: usize) -> Result<u32, JsValue> {
+        let Some((h, opts)) = self.words_household(words, bytes)? else { return Ok(u32::MAX) };
         let io = &mut self.io;
-        if words > io.words.capacity() || bytes > io.words_text.capacity() {
-            return Ok(u32::MAX);
-        }
-        // SAFETY: JavaScript wrote that many words and bytes into the reserved capacity;
-        // neither i32 nor u8 has invalid values, so they are initialised whatever it wrote.
-        unsafe {
-            io.words.set_len(words);
-            io.words_text.set_len(bytes);
-        }
-        let Ok(text) = text::from_utf8(&io.words_text) else { return Ok(u32::MAX) };
-        let opts = self.parsed.to_core().map_err(to_js)?;
-        let Some(h) = self.inner.read_words(&io.words, text, &opts) else { return Ok(u32::MAX) };
         io.json.clear();
         let done = self.inner.evaluate_household_json_into(h, &opts, &mut io.json).map_err(|e| to_js(DoorError::from(e)));
         io.trim();
         done?;
         Ok(text::utf8_to_utf16(&io.json, &mut io.utf16) as u32)
+    }
+
+    /// `__evaluateWordsParsed` into a tape, as `__evaluateBufferObject` makes one: the
+    /// tape's address, or 0 when the words reader gave up.
+    #[wasm_bindgen(js_name = __evaluateWordsObjectParsed, skip_typescript)]
+    pub fn evaluate_words_object_parsed(&mut self, words: usize, bytes: usize, known: u32) -> Result<usize, JsValue> {
+        let Some((h, opts)) = self.words_household(words, bytes)? else { return Ok(0) };
+        let done = match self.inner.decide_owned_here(h, &opts) {
+            Ok(decision) => Ok(tape_of(&mut self.io, &decision, known)),
+            Err(e) => Err(to_js(DoorError::from(e))),
+        };
+        self.io.trim();
+        done
     }
 
     /// Program ids, in run order.
@@ -333,18 +344,35 @@ impl WasmEngine {
 impl WasmEngine {
     fn evaluate_buffer_with(&mut self, len: usize, opts: &EvalOptions) -> Result<usize, JsValue> {
         let io = &mut self.io;
-        if len > io.input.capacity() {
-            return Err(to_js(DoorError::usage("", "the household text is longer than its buffer")));
-        }
-        // SAFETY: JavaScript wrote `len` bytes into the reserved capacity; u8 has no
-        // invalid values, so the bytes are initialised whatever it wrote.
-        unsafe { io.input.set_len(len) };
-        // A JS string encoded by Buffer.write or TextEncoder is always valid UTF-8.
-        let text = text::from_utf8(&io.input)
-            .map_err(|_| to_js(DoorError::validation(vec![FieldError { path: String::new(), message: "the household text is not UTF-8".into() }])))?;
+        let text = input_text(&mut io.input, len)?;
         io.json.clear();
         api::evaluate_into(&self.inner, text, opts, &mut io.json).map_err(to_js)?;
         Ok(text::utf8_to_utf16(&io.json, &mut io.utf16))
+    }
+
+    fn evaluate_object_with(&mut self, len: usize, known: u32, opts: &EvalOptions) -> Result<usize, JsValue> {
+        let io = &mut self.io;
+        let text = input_text(&mut io.input, len)?;
+        let decision = api::decide(&self.inner, text, opts).map_err(to_js)?;
+        Ok(tape_of(io, &decision, known))
+    }
+
+    /// The household of the words buffers (see `__evaluateWordsParsed`) and the options
+    /// of the last `__parseOptions`; `None` when the words reader gave up.
+    fn words_household(&mut self, words: usize, bytes: usize) -> Result<Option<(Household, Options)>, JsValue> {
+        let io = &mut self.io;
+        if words > io.words.capacity() || bytes > io.words_text.capacity() {
+            return Ok(None);
+        }
+        // SAFETY: JavaScript wrote that many words and bytes into the reserved capacity;
+        // neither i32 nor u8 has invalid values, so they are initialised whatever it wrote.
+        unsafe {
+            io.words.set_len(words);
+            io.words_text.set_len(bytes);
+        }
+        let Ok(text) = text::from_utf8(&io.words_text) else { return Ok(None) };
+        let opts = self.parsed.to_core().map_err(to_js)?;
+        Ok(self.inner.read_words(&io.words, text, &opts).map(|h| (h, opts)))
     }
 
     fn evaluate_to_text(&self, household: &JsValue, options: Option<&JsValue>) -> Result<String, JsValue> {
@@ -362,6 +390,36 @@ impl WasmEngine {
         };
         Err(to_js(DoorError::validation(api::merge_errors(problems, engine_errors))))
     }
+}
+
+/// Writes the tape of `decision` after its header (src/sink.rs), or, if the sink gave
+/// up, its JSON text; returns the tape's address.
+fn tape_of(io: &mut Buffers, decision: &Decision<'_, Vec<Outcome>>, known: u32) -> usize {
+    let (units, tape) = match io.tape.write(decision, known, &mut io.utf16) {
+        Some(units) => (units, 1),
+        None => {
+            // Never expected (see src/sink.rs): the JSON text instead.
+            io.json.clear();
+            decision.write_json(&mut io.json);
+            (text::utf8_to_utf16(&io.json, &mut io.utf16), 0)
+        }
+    };
+    let words = &mut io.tape.words;
+    words[..sink::HEADER].copy_from_slice(&[io.utf16.as_ptr() as i32, units as i32, tape]);
+    words.as_ptr() as usize
+}
+
+/// The household's text: the first `len` bytes of the input buffer, which JavaScript
+/// wrote.
+fn input_text(input: &mut Vec<u8>, len: usize) -> Result<&str, JsValue> {
+    if len > input.capacity() {
+        return Err(to_js(DoorError::usage("", "the household text is longer than its buffer")));
+    }
+    // SAFETY: JavaScript wrote `len` bytes into the reserved capacity; u8 has no invalid
+    // values, so the bytes are initialised whatever it wrote.
+    unsafe { input.set_len(len) };
+    // A JS string encoded by Buffer.write or TextEncoder is always valid UTF-8.
+    text::from_utf8(input).map_err(|_| to_js(DoorError::validation(vec![FieldError { path: String::new(), message: "the household text is not UTF-8".into() }])))
 }
 
 // ---------------------------------------------------------------------------------------

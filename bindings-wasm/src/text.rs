@@ -10,7 +10,12 @@ pub fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) -> usize {
     if out.len() < bytes.len() {
         out.resize(bytes.len(), 0);
     }
-    let dst = &mut out[..];
+    utf8_into(bytes, out)
+}
+
+/// [`utf8_to_utf16`] into `dst`, which has room for a unit per byte (`dst.len() >=
+/// bytes.len()`; less panics).
+pub fn utf8_into(bytes: &[u8], dst: &mut [u16]) -> usize {
     let n = bytes.len();
     // With wasm SIMD, sixteen bytes a step while sixteen are left; the rest below.
     #[cfg(target_arch = "wasm32")]

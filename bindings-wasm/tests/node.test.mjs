@@ -325,14 +325,17 @@ describe("household objects as words", () => {
   /** An engine that counts how its households were read: words, or words given up on. */
   function counting() {
     const e = new Engine();
-    const read = e.__evaluateWordsParsed;
     e.counts = { words: 0, gaveUp: 0 };
-    e.__evaluateWordsParsed = function (w, b) {
-      const units = read.call(this, w, b);
-      if (units === 0xffffffff) e.counts.gaveUp++;
-      else e.counts.words++;
-      return units;
-    };
+    // evaluateJson reads words into the text (0xffffffff: gave up), evaluate into a tape (0)
+    for (const [name, gaveUp] of [["__evaluateWordsParsed", 0xffffffff], ["__evaluateWordsObjectParsed", 0]]) {
+      const read = e[name];
+      e[name] = function (...args) {
+        const r = read.apply(this, args);
+        if (r === gaveUp) e.counts.gaveUp++;
+        else e.counts.words++;
+        return r;
+      };
+    }
     return e;
   }
   /** The result of f: its value, or the error's kind and problems. */
@@ -428,8 +431,9 @@ describe("household objects as words", () => {
 
 // ---------------------------------------------------------------------------------------
 
-// evaluate() builds its object from a tape of the engine's JSON text (src/tape.rs, the
-// build in js/fast.js) instead of JSON.parse: it must be the object JSON.parse gives.
+// evaluate() builds its object from a tape of the events the engine's JSON text is
+// written from (src/sink.rs, the build in js/fast.js) instead of JSON.parse: it must be
+// the object JSON.parse gives.
 describe("the assessment object", () => {
   const bin = cliBinary();
   const synth = spawnSync(bin, ["synth", "300", "--seed", "7"], { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
@@ -440,14 +444,18 @@ describe("the assessment object", () => {
   test("is JSON.parse of evaluateJson's text: 300 synthetic households, four option sets", () => {
     assert.equal(lines.length, 300);
     const fresh = new Engine();
-    // every object from a tape, none from the fallback to JSON.parse
-    const tape = fresh.__tape;
+    // every object from a tape, none from the fallback to the JSON text (the third word
+    // of a tape's header is 1)
+    const memory = require(path.join(wasmDir, "pkg-node", "jiuzhu.js")).__memory();
     let tapes = 0;
-    fresh.__tape = function (units, known) {
-      const n = tape.call(this, units, known);
-      if (n > 0) tapes++;
-      return n;
-    };
+    for (const name of ["__evaluateBufferObject", "__evaluateBufferObjectParsed", "__evaluateWordsObjectParsed"]) {
+      const method = fresh[name];
+      fresh[name] = function (...args) {
+        const at = method.apply(this, args);
+        if (at !== 0 && new Int32Array(memory.buffer)[(at >>> 2) + 2] === 1) tapes++;
+        return at;
+      };
+    }
     for (const options of OPTION_SETS) {
       lines.forEach((line, i) => {
         const expected = JSON.parse(fresh.evaluateJson(line, options));

@@ -407,9 +407,24 @@ impl Engine {
     /// the compact JSON of its assessment to `out`, as [`Engine::evaluate_json_into`]
     /// does for text (on an error nothing is appended).
     pub fn evaluate_household_json_into(&self, h: Household, opts: &Options, out: &mut Vec<u8>) -> Result<()> {
-        self.check_region(&h.region)?;
-        self.decide_read(std::borrow::Cow::Owned(h), opts)?.write_json(out);
+        self.decide_owned_here(h, opts)?.write_json(out);
         Ok(())
+    }
+
+    /// [`Engine::decide_input`] for a caller that renders the decision on this thread
+    /// (into its own [`render::Sink`]): the outcomes stay as the programs made them,
+    /// without the copy that lets a decision move to another thread (a decision holding
+    /// them cannot).
+    pub fn decide_input_here(&self, item: &(impl batch::HouseholdInput + ?Sized), opts: &Options) -> Result<render::Decision<'_, Vec<Outcome>>> {
+        let h = self.read_input(item, opts)?;
+        self.decide_read(std::borrow::Cow::Owned(h), opts)
+    }
+
+    /// [`Engine::decide_input_here`] for a household that a reader gave (its region not
+    /// yet checked: [`Engine::read_fast`], [`Engine::read_words`]).
+    pub fn decide_owned_here(&self, h: Household, opts: &Options) -> Result<render::Decision<'_, Vec<Outcome>>> {
+        self.check_region(&h.region)?;
+        self.decide_read(std::borrow::Cow::Owned(h), opts)
     }
 
     /// Evaluates a household given as a JSON value (parsed with exact numbers).
