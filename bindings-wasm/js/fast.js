@@ -4,9 +4,11 @@
 // input buffer in wasm memory, and reads the assessment back as UTF-16 (converted in
 // Rust), which decodes as a plain copy; Engine.evaluate builds its object from a tape
 // the module writes instead of the text (src/sink.rs), several times faster than
-// JSON.parse of the text. A plain object (what a form gives) is written
-// with JSON.stringify and takes the same path; anything else (a value JSON cannot hold,
-// a class instance, a Proxy that throws…) takes the generated methods, whose walk from
+// JSON.parse of the text. A plain object (what a form gives) is written into wasm
+// memory as words by one walk (no JSON.stringify; jiuzhu_core::household::words reads
+// them); what the walk or the engine's words reader is not sure of is written with
+// JSON.stringify and takes the text path; anything else (a value JSON cannot hold, a
+// class instance, a Proxy that throws…) takes the generated methods, whose walk from
 // Rust names each problem's path. build.sh puts this into pkg/jiuzhu.js and
 // pkg-node/jiuzhu.js.
 function installTextPath(impl) {
@@ -222,6 +224,9 @@ function installTextPath(impl) {
   let FIELD = null; // field name -> its position, the same for every engine
   const WORDS = 16384, WORDS_TEXT = 65536; // the buffers' room (src/lib.rs)
   let HW = null, HB = null, wp = 0, wEnd = 0, bp = 0, bStart = 0, bEnd = 0;
+  // Ops: 0 null, 1 true, 2 false, 3 an integer of 32 bits, 4 another number's text,
+  // 5 a string, 8 an array (its length, its items), 9 an object (its size, then pairs of
+  // a field's position in FIELD and a value).
   function walk(v, depth) {
     if (wp + 3 > wEnd) return false;
     if (v === null) {
@@ -254,14 +259,14 @@ function installTextPath(impl) {
     if (Array.isArray(v)) {
       const n = v.length;
       if (n > 100 || "toJSON" in v) return false;
-      HW[wp++] = 6;
+      HW[wp++] = 8;
       HW[wp++] = n;
       for (let i = 0; i < n; i++) if (!walk(v[i], depth + 1)) return false;
       return true;
     }
     const proto = Object.getPrototypeOf(v);
     if ((proto !== Object.prototype && proto !== null) || "toJSON" in v) return false;
-    HW[wp++] = 7;
+    HW[wp++] = 9;
     const count = wp++;
     let n = 0;
     // for…in visits the own keys in JSON.stringify's order; inherited enumerable keys

@@ -12,7 +12,9 @@
 //! a.programs.subsistence.amount;   // "2245.00": money is always a decimal string
 //! ```
 //!
-//! * The household is an object or JSON text. An object becomes JSON text through
+//! * The household is an object or JSON text. A plain object is written into wasm
+//!   memory as words by js/fast.js and read with the household's own field readers
+//!   (`jiuzhu_core::household::words`); at anything unusual it becomes JSON text through
 //!   `JSON.stringify`, after a check that refuses what JSON cannot hold (NaN,
 //!   ±Infinity, BigInt) with the path of each; amounts are best written as strings.
 //! * The assessment comes back as the plain object `JSON.parse` would give of the

@@ -43,16 +43,11 @@ use jiuzhu_core::render::{Decision, Sink, Text};
 use jiuzhu_core::script::Outcome;
 use jiuzhu_core::{Decimal, TraceEntry};
 
-pub const NULL: i32 = 0;
-pub const TRUE: i32 = 1;
-pub const FALSE: i32 = 2;
-pub const INT: i32 = 3;
-pub const NUM: i32 = 4;
-pub const STR: i32 = 5;
+// The ops of values that a household's words have too (jiuzhu_core::household::words,
+// written by js/fast.js the other way), and those of the tape alone.
+pub use jiuzhu_core::household::words::{ARR, FALSE, INT, NULL, NUM, OBJ, STR, TRUE};
 pub const NAME: i32 = 6;
 pub const NAME_NEW: i32 = 7;
-pub const ARR: i32 = 8;
-pub const OBJ: i32 = 9;
 pub const JSON: i32 = 10;
 pub const END: i32 = 11;
 
@@ -412,70 +407,38 @@ impl Sink for TapeSink<'_> {
         self.op(STR, n);
     }
     fn money(&mut self, d: Decimal) {
-        // The JSON sink's figures, two places exactly: from the cents when they fit 64
-        // bits (every real figure, as the JSON sink does), else `money::write2`.
-        let scale = d.scale();
-        let cents = if scale <= 2 { i64::try_from(d.mantissa()).ok().and_then(|m| m.checked_mul([100, 10, 1][scale as usize])) } else { None };
-        let Some(c) = cents else {
-            let a = self.at;
-            money::write2(&mut Put(self), d, false);
-            let n = self.at - a;
-            return self.op(STR, n);
-        };
-        if c == 0 {
+        if d.is_zero() {
             // Most figures of an assessment (a zero is never negative): one string.
             if let Some(id) = self.names.find_static("0.00") {
                 return self.name(id, "0.00", false);
             }
         }
-        let mut buf = [0u16; 24];
-        let mut at = buf.len() - 3;
-        let u = c.unsigned_abs();
-        let frac = (u % 100) as u16;
-        buf[at..].copy_from_slice(&[b'.' as u16, b'0' as u16 + frac / 10, b'0' as u16 + frac % 10]);
-        let mut int = u / 100;
-        loop {
-            at -= 1;
-            buf[at] = b'0' as u16 + (int % 10) as u16;
-            int /= 10;
-            if int == 0 {
-                break;
+        // The JSON sink's figures, two places exactly: from the cents when they fit 64
+        // bits (every real figure), else `money::write2`.
+        let mut buf = [0u8; 32];
+        let a = self.at;
+        match money::cents_text(d, &mut buf) {
+            Some(ascii) => {
+                if self.text.len() < a + ascii.len() {
+                    let room = (a + ascii.len()).max(2 * self.text.len()).max(4096);
+                    self.text.resize(room, 0);
+                }
+                for (u, &c) in self.text[a..].iter_mut().zip(ascii) {
+                    *u = c as u16;
+                }
+                self.at += ascii.len();
             }
+            None => money::write2(&mut Put(self), d, false),
         }
-        if c < 0 {
-            at -= 1;
-            buf[at] = b'-' as u16;
-        }
-        let n = buf.len() - at;
-        if self.text.len() < self.at + n {
-            let room = (self.at + n).max(2 * self.text.len()).max(4096);
-            self.text.resize(room, 0);
-        }
-        self.text[self.at..self.at + n].copy_from_slice(&buf[at..]);
-        self.at += n;
+        let n = self.at - a;
         self.op(STR, n);
     }
     fn int(&mut self, i: i64) {
         if (-ARG..ARG).contains(&i) {
             self.words.push((i as i32) << 4 | INT);
         } else {
-            let mut buf = [0u8; 20];
-            let mut at = buf.len();
-            let mut u = i.unsigned_abs();
-            loop {
-                at -= 1;
-                buf[at] = b'0' + (u % 10) as u8;
-                u /= 10;
-                if u == 0 {
-                    break;
-                }
-            }
-            if i < 0 {
-                at -= 1;
-                buf[at] = b'-';
-            }
-            // ASCII digits and a sign: whole characters.
-            let n = self.put(std::str::from_utf8(&buf[at..]).unwrap_or("0"));
+            // Rare (no count of an assessment comes near 2^27): its text, for Number().
+            let n = self.put(&i.to_string());
             self.op(NUM, n);
         }
     }
@@ -708,8 +671,8 @@ mod tests {
         let got = Reader { words: &tape.words, text: &text[..units], p: HEADER, t: 0, names: &mut names }.value();
         let want: Vec<String> = figures.iter().map(|&d| money::format2(d)).collect();
         assert_eq!(got, serde_json::json!(want));
-        // the zeros with two places or fewer: the name "0.00", its text sent once
-        assert_eq!(tape.words.iter().filter(|&&w| w & 15 == NAME || w & 15 == NAME_NEW).count(), 2);
+        // the three zeros: the name "0.00", its text sent once
+        assert_eq!(tape.words.iter().filter(|&&w| w & 15 == NAME || w & 15 == NAME_NEW).count(), 3);
     }
 
     #[test]

@@ -170,6 +170,15 @@ pub(crate) fn write_json(out: &mut Vec<u8>, x: Decimal) {
     out.push(b'"');
 }
 
+/// The text of `x` with two places (`-1234.50`, as [`format2`] writes it, ASCII) made in
+/// `buf` from its cents, when they fit 64 bits (every real figure); `None` for the
+/// others, which [`write2`] writes.
+#[inline]
+pub fn cents_text(x: Decimal, buf: &mut [u8; 32]) -> Option<&[u8]> {
+    let at = cents_into(cents(x)?, false, buf, 32);
+    Some(&buf[at..])
+}
+
 /// Appends `x` as [`format_grouped`] writes it (`-1,234.50`), for the figures of messages.
 pub(crate) fn write_grouped(out: &mut Vec<u8>, x: Decimal) {
     match cents(x) {
