@@ -128,11 +128,10 @@ function installTextPath(impl) {
   // address): its header gives the address and length of its text, and whether there
   // is a tape at all (else the text is the assessment's JSON).
   function assessmentObject(keys, at) {
-    const v = view();
+    view();
     const p = at >>> 2;
-    const out = words[p] >>> 0, units = words[p + 1];
-    const text = !node ? decoder.decode(v.subarray(out, out + units * 2))
-      : ucs2Slice ? ucs2Slice.call(v, out, out + units * 2) : v.toString("utf16le", out, out + units * 2);
+    const units = words[p + 1];
+    const text = utf16At(words[p] >>> 0, units);
     if (words[p + 2] === 0) return JSON.parse(text);
     W = words;
     P = p + 3;
@@ -195,9 +194,9 @@ function installTextPath(impl) {
     const len = !node ? encoder.encodeInto(household, v.subarray(at, at + room)).written
       : utf8Write ? utf8Write.call(v, household, at, room) : v.write(household, at, room, "utf8");
     if (asObject) {
-      const at = evaluateWith(engine, st, len, options, true);
+      const tape = evaluateWith(engine, st, len, options, true);
       try {
-        return assessmentObject(st.keys, at);
+        return assessmentObject(st.keys, tape);
       } catch {
         // never expected; the object is the same either way
         return JSON.parse(evaluateText(engine, household, options, false));
@@ -209,10 +208,14 @@ function installTextPath(impl) {
   // The assessment's text of the last evaluation (`units` UTF-16 units in the output
   // buffer).
   function textOutput(engine, units) {
-    const out = engine.__outputBuffer();
+    return utf16At(engine.__outputBuffer(), units);
+  }
+
+  // The string of `units` UTF-16 units at byte address `at` of wasm memory.
+  function utf16At(at, units) {
     const v = view();
-    return !node ? decoder.decode(v.subarray(out, out + units * 2))
-      : ucs2Slice ? ucs2Slice.call(v, out, out + units * 2) : v.toString("utf16le", out, out + units * 2);
+    return !node ? decoder.decode(v.subarray(at, at + units * 2))
+      : ucs2Slice ? ucs2Slice.call(v, at, at + units * 2) : v.toString("utf16le", at, at + units * 2);
   }
 
   // A household object as words (jiuzhu_core::household::words has their form), written
@@ -224,6 +227,7 @@ function installTextPath(impl) {
   let FIELD = null; // field name -> its position, the same for every engine
   const WORDS = 16384, WORDS_TEXT = 65536; // the buffers' room (src/lib.rs)
   let HW = null, HB = null, wp = 0, wEnd = 0, bp = 0, bStart = 0, bEnd = 0;
+  let walking = false, reentered = false;
   // Ops: 0 null, 1 true, 2 false, 3 an integer of 32 bits, 4 another number's text,
   // 5 a string, 8 an array (its length, its items), 9 an object (its size, then pairs of
   // a field's position in FIELD and a value).
@@ -325,6 +329,12 @@ function installTextPath(impl) {
   // The assessment of a household object through its words, or undefined when the walk
   // or the engine's words reader gave up (then the text path takes it).
   function evaluateWords(engine, household, options, asObject) {
+    // A getter that evaluates while the walk reads it (re-entered): the inner call and
+    // the outer one take the text path (the words buffers and their views are shared).
+    if (walking) {
+      reentered = true;
+      return undefined;
+    }
     if (memory === null) memory = impl.__memory();
     const st = state(engine);
     if (st.words === 0) {
@@ -341,15 +351,19 @@ function installTextPath(impl) {
     bEnd = bStart + WORDS_TEXT;
     const w0 = wp;
     let ok = false;
+    walking = true;
+    reentered = false;
     try {
       ok = prototypeClean() && walk(household, 0);
     } catch {
       ok = false; // a getter or a Proxy threw: the text path reports where
     } finally {
+      walking = false;
       HW = null;
       HB = null;
     }
-    if (!ok) return undefined;
+    // (a getter that made wasm memory grow left the views detached: nothing written)
+    if (!ok || reentered || memory.buffer !== words.buffer) return undefined;
     parsedOptions(engine, st, options);
     if (asObject) {
       const at = engine.__evaluateWordsObjectParsed(wp - w0, bp - bStart, st.keys.known);

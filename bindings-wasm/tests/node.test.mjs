@@ -424,8 +424,21 @@ describe("household objects as words", () => {
     }
     const bare = Object.assign(Object.create(null), example("household.json"));
     sameAsText(e, bare, undefined, "a null prototype");
-    // only the null prototype (the wrong region was read as words, then refused as the text is)
-    assert.equal(e.counts.words, 2);
+    // A getter that evaluates another household while the walk reads it: both calls
+    // take the text path (they share the words buffers) and give what their texts give.
+    const inner = example("tekun.json");
+    const reentrant = example("household.json");
+    let innerResult;
+    Object.defineProperty(reentrant.members[0], "sex", { enumerable: true, get() { innerResult = e.evaluate(inner); return "female"; } });
+    const plain = { ...example("household.json") };
+    plain.members = plain.members.map((m, i) => (i === 0 ? { ...m, sex: "female" } : m));
+    assert.deepStrictEqual(e.evaluate(reentrant), e.evaluate(JSON.stringify(plain)));
+    assert.deepStrictEqual(innerResult, e.evaluate(JSON.stringify(inner)));
+    // The null prototype's two calls, and the two inner calls made by the text path of
+    // the re-entered one (its plainness check and JSON.stringify read the getter again,
+    // no longer during a walk). The wrong region was read as words, then refused as the
+    // text is, so it is not counted.
+    assert.equal(e.counts.words, 4);
   });
 });
 
