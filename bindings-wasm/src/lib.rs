@@ -293,7 +293,7 @@ impl WasmEngine {
         let Some((h, opts)) = self.words_household(words, bytes)? else { return Ok(u32::MAX) };
         let io = &mut self.io;
         io.json.clear();
-        let done = self.inner.evaluate_household_json_into(h, &opts, &mut io.json).map_err(|e| to_js(DoorError::from(e)));
+        let done = self.inner.decide_owned_here(h, &opts).map(|d| d.write_json(&mut io.json)).map_err(|e| to_js(DoorError::from(e)));
         io.trim();
         done?;
         Ok(text::utf8_to_utf16(&io.json, &mut io.utf16) as u32)

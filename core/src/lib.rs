@@ -403,14 +403,6 @@ impl Engine {
         household::read_household_words(words, text, |own| self.settle_date(own, opts).ok())
     }
 
-    /// Evaluates a household that a reader gave (its region not yet checked) and appends
-    /// the compact JSON of its assessment to `out`, as [`Engine::evaluate_json_into`]
-    /// does for text (on an error nothing is appended).
-    pub fn evaluate_household_json_into(&self, h: Household, opts: &Options, out: &mut Vec<u8>) -> Result<()> {
-        self.decide_owned_here(h, opts)?.write_json(out);
-        Ok(())
-    }
-
     /// [`Engine::decide_input`] for a caller that renders the decision on this thread
     /// (into its own [`render::Sink`]): the outcomes stay as the programs made them,
     /// without the copy that lets a decision move to another thread (a decision holding

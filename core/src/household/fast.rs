@@ -169,7 +169,6 @@ impl<'a> Cur<'a> {
 }
 
 impl<'a> Source<'a> for Cur<'a> {
-
     /// Consumes a `null` if one comes next (an explicit null is an absent field).
     #[inline]
     fn null(&mut self) -> bool {
@@ -205,7 +204,7 @@ impl<'a> Source<'a> for Cur<'a> {
             b'0'..=b'9' => self.number()?,
             _ => return None,
         };
-        plain_amount(text).or_else(|| parse_amount(text).ok()).map(Amount)
+        amount_of(text)
     }
 
     /// A whole number not above `max`, converted as the full path does.
@@ -279,7 +278,7 @@ fn string_stop(b: &[u8], i: usize) -> Option<usize> {
 /// the very value [`parse_amount`] gives (scale 2), without its general parser. `None`
 /// for anything else, which then goes to [`parse_amount`].
 #[inline]
-pub(super) fn plain_amount(t: &str) -> Option<Decimal> {
+fn plain_amount(t: &str) -> Option<Decimal> {
     let b = t.as_bytes();
     let (int, frac) = match b.iter().position(|&c| c == b'.') {
         Some(p) => (&b[..p], &b[p + 1..]),
@@ -305,6 +304,19 @@ pub(super) fn plain_amount(t: &str) -> Option<Decimal> {
     m = m * 100 + cents;
     // At most 1,000,000,000,000 yuan, as `parse_amount` requires.
     (m <= 100_000_000_000_000).then(|| Decimal::new(m, 2))
+}
+
+/// An amount's text (a string's, or a number's in a plain form) as the full path reads it.
+#[inline]
+pub(super) fn amount_of(text: &str) -> Option<Amount> {
+    plain_amount(text).or_else(|| parse_amount(text).ok()).map(Amount)
+}
+
+/// Whether `text` is a number in the plain forms [`Cur::number`] reads (`0`,
+/// `123`, `123.45`: no sign, no exponent, no leading zero).
+pub(super) fn plain_number(text: &str) -> bool {
+    let mut c = Cur { s: text, b: text.as_bytes(), i: 0 };
+    c.number().is_some_and(|n| n.len() == text.len())
 }
 
 /// Marks field `bit` as seen; a repeated field gives up.

@@ -22,10 +22,9 @@
 //! | `8 n` then `n` values | an array |
 //! | `9 n` then `n` × (field, value) | an object; a field is its position in [`FIELDS`] |
 
-use super::fast::{household, plain_amount, settled, Source};
+use super::fast::{amount_of, household, plain_number, settled, Source};
 use super::model::{Amount, Household};
 use crate::date::Date;
-use crate::money::parse_amount;
 use rust_decimal::Decimal;
 
 // The ops, numbered as in the assessment's tape that the wasm package writes the other
@@ -101,11 +100,7 @@ pub fn read_household_words(
     text: &str,
     settle: impl FnOnce(Option<Date>) -> Option<Date>,
 ) -> Option<Household> {
-    let mut w = Words {
-        w: words,
-        s: text,
-        i: 0,
-    };
+    let mut w = Words { w: words, s: text, i: 0 };
     let h = household(&mut w)?;
     if w.i != words.len() {
         return None;
@@ -135,14 +130,10 @@ impl<'a> Words<'a> {
         self.s.get(a..b)
     }
 
-    /// A number's text in the plain forms the JSON reader takes (`0`, `123`, `123.45`:
-    /// no sign, no exponent); `String(x)` gives others (`1e+21`, `-5.5`) that it gives
-    /// up on, and so does this.
+    /// A number's text in the plain forms the JSON reader takes (`0`, `123`, `123.45`);
+    /// `String(x)` gives others (`1e+21`, `-5.5`) that it gives up on, and so does this.
     fn number(&mut self) -> Option<&'a str> {
-        let t = self.text()?;
-        let (int, frac) = t.split_once('.').unwrap_or((t, "1"));
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-        (digits(int) && digits(frac) && (int == "0" || !int.starts_with('0'))).then_some(t)
+        self.text().filter(|t| plain_number(t))
     }
 }
 
@@ -179,9 +170,7 @@ impl<'a> Source<'a> for Words<'a> {
             STR => self.text()?,
             _ => return None,
         };
-        plain_amount(text)
-            .or_else(|| parse_amount(text).ok())
-            .map(Amount)
+        amount_of(text)
     }
 
     fn count(&mut self, max: u64) -> Option<u32> {
