@@ -17,8 +17,21 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Appends `s` escaped as in [`write_str`], without the quotes (a part of a string).
+#[inline]
 pub fn write_escaped(out: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
+    // Most texts of an assessment are short (codes, words, ids, keys): one test of the
+    // whole text, then one copy, inlined where they are written; the scan (and the
+    // registers it saves on entry) only for the others.
+    if b.len() <= SHORT && !short_needs_escape(b) {
+        put(out, b);
+    } else {
+        write_escaped_scan(out, b);
+    }
+}
+
+#[inline(never)]
+fn write_escaped_scan(out: &mut Vec<u8>, b: &[u8]) {
     let mut start = 0; // the first byte not yet copied
     while let Some(j) = find_escape(b, start) {
         put(out, &b[start..j]);
@@ -94,6 +107,16 @@ pub(crate) fn find_escape(b: &[u8], from: usize) -> Option<usize> {
                 }
                 i += 16;
             }
+            // The last few bytes: the sixteen that end the slice, those before `i`
+            // (scanned above) masked out.
+            if i < b.len() && b.len() >= 16 {
+                let end = b.len() - 16;
+                let x = _mm_loadu_si128(b.as_ptr().add(end) as *const __m128i);
+                let low = _mm_cmpeq_epi8(_mm_min_epu8(x, control), x);
+                let hit = _mm_or_si128(low, _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
+                let mask = (_mm_movemask_epi8(hit) as u32) >> (i - end);
+                return (mask != 0).then(|| i + mask.trailing_zeros() as usize);
+            }
         }
     }
     find_escape_words(b, i)
@@ -109,8 +132,41 @@ fn find_escape_words(b: &[u8], from: usize) -> Option<usize> {
         }
         i += 8;
     }
+    // The last few bytes (the loop ran out, it did not stop at a word with one): when
+    // the word that ends the slice has none, neither have they.
+    if i < b.len() && b.len() - i < 8 && b.len() >= 8 && !needs_escape(u64::from_le_bytes(b[b.len() - 8..].try_into().expect("8 bytes"))) {
+        return None;
+    }
     b[i..].iter().position(|&c| NEEDS_ESCAPE[c as usize]).map(|p| p + i)
 }
+
+/// Whether any byte of a text of at most 32 bytes needs escaping. Words that may
+/// overlap cover it (for fewer than eight bytes, pieces of it repeated fill the word):
+/// a byte tested twice changes nothing to "any?", and every byte tested is the text's.
+#[inline]
+fn short_needs_escape(b: &[u8]) -> bool {
+    let n = b.len();
+    debug_assert!(n <= SHORT);
+    let word = |at: usize| escape_bits(u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes")));
+    let half = |at: usize| u64::from(u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")));
+    let bits = if n > 16 {
+        word(0) | word(8) | word(16.min(n - 8)) | word(n - 8)
+    } else if n >= 8 {
+        word(0) | word(n - 8)
+    } else if n >= 4 {
+        escape_bits(half(0) | half(n - 4) << 32)
+    } else if n > 0 {
+        // 1 to 3 bytes: the first, middle and last cover them
+        let w = u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16;
+        escape_bits((w | w << 24) | (w | w << 24) << 48)
+    } else {
+        0
+    };
+    bits != 0
+}
+
+/// The longest text [`short_needs_escape`] tests at once.
+const SHORT: usize = 32;
 
 /// Per byte value: whether JSON text needs it escaped.
 static NEEDS_ESCAPE: [bool; 256] = {
@@ -130,6 +186,12 @@ static NEEDS_ESCAPE: [bool; 256] = {
 /// invents one).
 #[inline]
 fn needs_escape(w: u64) -> bool {
+    escape_bits(w) != 0
+}
+
+/// [`needs_escape`] as bits: the high bit of some byte is set when any byte needs it.
+#[inline]
+fn escape_bits(w: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
@@ -137,7 +199,7 @@ fn needs_escape(w: u64) -> bool {
     let quote = q.wrapping_sub(ONES) & !q & HIGH;
     let s = w ^ (ONES * b'\\' as u64);
     let backslash = s.wrapping_sub(ONES) & !s & HIGH;
-    (control | quote | backslash) != 0
+    control | quote | backslash
 }
 
 /// The letter after the backslash, or `u` for `\u00XX`; `None`: copied as is.
@@ -258,6 +320,35 @@ mod tests {
                 put(&mut a, &src[..n]);
                 b.extend_from_slice(&src[..n]);
                 assert_eq!(a, b, "fill {fill}, {n} bytes");
+            }
+        }
+    }
+
+    /// Texts up to 40 bytes with one byte to escape (or none) at every position, and
+    /// every kind of byte there: written exactly as serde_json writes them (the short
+    /// texts' test of the whole text, and the scans' last bytes).
+    #[test]
+    fn short_texts_with_an_escape_anywhere() {
+        let specials: &[u8] = b"\"\\\x00\x01\x08\x0a\x1f\x20\x7e\x7f";
+        for n in 0..=40 {
+            for at in 0..=n {
+                for &c in specials {
+                    let mut b = vec![b'a'; n];
+                    if at < n {
+                        b[at] = c;
+                    }
+                    let text = String::from_utf8(b).unwrap();
+                    let mut out = Vec::new();
+                    write_str(&mut out, &text);
+                    assert_eq!(out, serde(&text), "{text:?}");
+                    let slow = text.bytes().position(|c| escape(c).is_some());
+                    assert_eq!(short_needs_escape(&text.as_bytes()[..n.min(SHORT)]), slow.is_some_and(|p| p < SHORT), "{text:?}");
+                    for from in 0..=n {
+                        let slow = text.as_bytes()[from..].iter().position(|&c| escape(c).is_some()).map(|p| p + from);
+                        assert_eq!(find_escape(text.as_bytes(), from), slow, "{text:?} from {from}");
+                        assert_eq!(find_escape_words(text.as_bytes(), from), slow, "{text:?} from {from}");
+                    }
+                }
             }
         }
     }

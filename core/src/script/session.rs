@@ -24,8 +24,9 @@ pub struct Resolution {
     chain: Vec<String>,
     as_of: Date,
     area: Area,
-    /// Sorted by name.
-    entries: Vec<(String, Result<(Resolved, Frozen), Error>)>,
+    /// Sorted by name; the names interned, as the compiled rules' are, so that a
+    /// search hint is confirmed by address.
+    entries: Vec<(&'static str, Result<(Resolved, Frozen), Error>)>,
     /// The parameters of the derived figures (policy.md §0), made by the first household
     /// evaluated without a trace (a traced one reads them itself, to record them).
     pub derive: std::sync::OnceLock<Result<DeriveParams, Error>>,
@@ -42,10 +43,10 @@ impl Resolution {
                     let v = frozen_of(&r.value);
                     (r, v)
                 });
-                (p.name.clone(), r)
+                (super::value::intern(&p.name), r)
             })
             .collect();
-        entries.sort_by(|a: &(String, _), b| a.0.cmp(&b.0));
+        entries.sort_by(|a: &(&str, _), b| a.0.cmp(b.0));
         Resolution { chain, as_of, area, entries, derive: Default::default() }
     }
 
@@ -55,11 +56,11 @@ impl Resolution {
     fn get(&self, name: &str, hint: &AtomicU32) -> Option<&Result<(Resolved, Frozen), Error>> {
         let h = hint.load(Ordering::Relaxed) as usize;
         if let Some((n, e)) = self.entries.get(h) {
-            if n == name {
+            if (std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len()) || *n == name {
                 return Some(e);
             }
         }
-        let i = self.entries.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok()?;
+        let i = self.entries.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
         hint.store(i as u32, Ordering::Relaxed);
         Some(&self.entries[i].1)
     }
