@@ -80,6 +80,34 @@ pub(crate) fn put(out: &mut Vec<u8>, b: &[u8]) {
     }
 }
 
+/// Whether two byte strings are the same: by words that may overlap, for the short
+/// texts compared most (names of fields, member ids), rather than a call to the C
+/// library's `memcmp`, which cost more than the comparison.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"));
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 < n {
+            if word(a, at) != word(b, at) {
+                return false;
+            }
+            at += 8;
+        }
+        word(a, n - 8) == word(b, n - 8)
+    } else if n >= 4 {
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+    } else {
+        // 0 to 3 bytes: the first, middle and last cover them
+        n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1])
+    }
+}
+
 /// The first byte at or after `from` that needs escaping. Sixteen bytes per step with
 /// SSE2 (part of every x86-64 CPU), eight with a word's bit tricks elsewhere; the text of
 /// reasons rarely has any, so the scan is what costs.
@@ -350,6 +378,22 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// `same_bytes` answers as `==` for every length, with the texts differing at each
+    /// place or not at all.
+    #[test]
+    fn same_bytes_is_equality() {
+        for n in 0..=40 {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_bytes(&a, &a.clone()), "{n} bytes");
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "{n} bytes, differing at {at}");
+            }
+            assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
         }
     }
 

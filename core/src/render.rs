@@ -253,10 +253,10 @@ impl<O: std::ops::Deref<Target = [Outcome]>> Decision<'_, O> {
         sink.open_map();
         for (i, m) in h.members.iter().enumerate() {
             // An id given twice keeps its place and takes its last figures (a map's insert).
-            if h.members[..i].iter().any(|x| x.id == m.id) {
+            if h.members[..i].iter().any(|x| same_id(&x.id, &m.id)) {
                 continue;
             }
-            let dm = h.members.iter().zip(&d.members).rev().find(|(x, _)| x.id == m.id).map(|(_, dm)| dm);
+            let dm = h.members.iter().zip(&d.members).rev().find(|(x, _)| same_id(&x.id, &m.id)).map(|(_, dm)| dm);
             let Some(dm) = dm else { continue };
             sink.data_key(&m.id);
             sink.open_map();
@@ -453,16 +453,22 @@ fn basis<'r>(r: &'r RawReason, entry: Option<&'r Template>) -> &'r str {
 /// script's order; an id given twice keeps its first breakdown.
 fn member_order<'o>(h: &'o Household, o: &'o Outcome) -> impl Iterator<Item = (&'o str, &'o Val)> {
     let known = h.members.iter().enumerate().filter_map(move |(i, m)| {
-        if h.members[..i].iter().any(|x| x.id == m.id) {
+        if h.members[..i].iter().any(|x| same_id(&x.id, &m.id)) {
             return None;
         }
-        o.members.iter().find(|(id, _)| id.as_str() == m.id).map(|(id, v)| (id.as_str(), v))
+        o.members.iter().find(|(id, _)| same_id(id.as_str(), &m.id)).map(|(id, v)| (id.as_str(), v))
     });
     let others = o.members.iter().enumerate().filter_map(move |(i, (id, v))| {
-        let seen = h.members.iter().any(|m| m.id == id.as_str()) || o.members[..i].iter().any(|(x, _)| x == id);
+        let seen = h.members.iter().any(|m| same_id(&m.id, id.as_str())) || o.members[..i].iter().any(|(x, _)| same_id(x.as_str(), id.as_str()));
         (!seen).then_some((id.as_str(), v))
     });
     known.chain(others)
+}
+
+/// Whether two member ids are the same (short texts: compared in place).
+#[inline]
+fn same_id(a: &str, b: &str) -> bool {
+    crate::json::same_bytes(a.as_bytes(), b.as_bytes())
 }
 
 /// A value filling a message placeholder.

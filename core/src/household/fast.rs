@@ -14,6 +14,7 @@
 use super::model::*;
 use super::parse::{MAX_AGE, MAX_DOCUMENT_BYTES, MAX_ID_CHARS, MAX_LIST, MAX_MEMBERS};
 use crate::date::{age_on, parse_date, Date};
+use super::words::FIELDS;
 use crate::money::parse_amount;
 use rust_decimal::Decimal;
 
@@ -51,6 +52,99 @@ pub(super) fn settled(h: Household, settle: impl FnOnce(Option<Date>) -> Option<
     Some(h)
 }
 
+/// A field of the household form: its position in [`FIELDS`] (the words' key table).
+pub(crate) type Field = u8;
+
+/// The position of `name` in [`FIELDS`], found when compiling (a name not there fails
+/// the build).
+const fn field(name: &str) -> Field {
+    let mut i = 0;
+    while i < FIELDS.len() {
+        let (a, b) = (FIELDS[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i as Field;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a field of the household form")
+}
+
+/// The fields, by name.
+mod f {
+    use super::{field, Field};
+    pub const AID_RECEIVED: Field = field("aid_received");
+    pub const AREA: Field = field("area");
+    pub const AS_OF: Field = field("as_of");
+    pub const ASSETS: Field = field("assets");
+    pub const BASIC_INSURANCE_PAID: Field = field("basic_insurance_paid");
+    pub const BIRTH_DATE: Field = field("birth_date");
+    pub const BOARDING: Field = field("boarding");
+    pub const BUSINESS_REGISTERED: Field = field("business_registered");
+    pub const COMPENSATION: Field = field("compensation");
+    pub const CRITICAL_ILLNESS_PAID: Field = field("critical_illness_paid");
+    pub const DATE: Field = field("date");
+    pub const DEPOSITS: Field = field("deposits");
+    pub const DISABILITY_GRADE: Field = field("disability_grade");
+    pub const EDUCATION: Field = field("education");
+    pub const EMPLOYMENT: Field = field("employment");
+    pub const EVENTS: Field = field("events");
+    pub const EXPENSES: Field = field("expenses");
+    pub const HISTORY: Field = field("history");
+    pub const HOMES: Field = field("homes");
+    pub const ID: Field = field("id");
+    pub const IN_SCOPE_COST: Field = field("in_scope_cost");
+    pub const INCOMES: Field = field("incomes");
+    pub const KIND: Field = field("kind");
+    pub const LEVEL: Field = field("level");
+    pub const LOCAL_HUKOU: Field = field("local_hukou");
+    pub const LOSS: Field = field("loss");
+    pub const MEDICAL: Field = field("medical");
+    pub const MEMBERS: Field = field("members");
+    pub const MONTHLY: Field = field("monthly");
+    pub const ORPHAN: Field = field("orphan");
+    pub const OTHER: Field = field("other");
+    pub const OTHER_PAID: Field = field("other_paid");
+    pub const REFUSED_OFFERS: Field = field("refused_offers");
+    pub const REGION: Field = field("region");
+    pub const REGISTERED_UNEMPLOYED_MONTHS: Field = field("registered_unemployed_months");
+    pub const RELATION: Field = field("relation");
+    pub const SECURITIES: Field = field("securities");
+    pub const SERIOUS_ILLNESS: Field = field("serious_illness");
+    pub const SEX: Field = field("sex");
+    pub const STATUS: Field = field("status");
+    pub const STUDENT: Field = field("student");
+    pub const SUBSISTENCE_EXIT_INCOME_SINCE: Field = field("subsistence_exit_income_since");
+    pub const SUBSISTENCE_LAST_AMOUNT: Field = field("subsistence_last_amount");
+    pub const SUBSISTENCE_SINCE: Field = field("subsistence_since");
+    pub const TEMPORARY_AID_GRANTS_12M: Field = field("temporary_aid_grants_12m");
+    pub const TUITION_PER_YEAR: Field = field("tuition_per_year");
+    pub const VALUE: Field = field("value");
+    pub const VEHICLES: Field = field("vehicles");
+    pub const WORK_CAPACITY: Field = field("work_capacity");
+}
+
+/// Each object's fields in the order of the form (household.md), which writers keep.
+mod order {
+    use super::{f, Field};
+    pub const HOUSEHOLD: &[Field] = &[f::ID, f::REGION, f::AREA, f::AS_OF, f::MEMBERS, f::ASSETS, f::EVENTS, f::EXPENSES, f::HISTORY];
+    pub const MEMBER: &[Field] = &[f::ID, f::RELATION, f::BIRTH_DATE, f::SEX, f::LOCAL_HUKOU, f::DISABILITY_GRADE, f::SERIOUS_ILLNESS, f::WORK_CAPACITY, f::EMPLOYMENT, f::STUDENT, f::ORPHAN, f::INCOMES, f::MEDICAL];
+    pub const EMPLOYMENT: &[Field] = &[f::STATUS, f::REGISTERED_UNEMPLOYED_MONTHS, f::REFUSED_OFFERS];
+    pub const STUDENT: &[Field] = &[f::LEVEL, f::BOARDING, f::TUITION_PER_YEAR];
+    pub const INCOME: &[Field] = &[f::KIND, f::MONTHLY];
+    pub const MEDICAL: &[Field] = &[f::IN_SCOPE_COST, f::BASIC_INSURANCE_PAID, f::CRITICAL_ILLNESS_PAID, f::OTHER_PAID, f::AID_RECEIVED];
+    pub const ASSETS: &[Field] = &[f::DEPOSITS, f::SECURITIES, f::VEHICLES, f::HOMES, f::BUSINESS_REGISTERED];
+    pub const VEHICLE: &[Field] = &[f::KIND, f::VALUE];
+    pub const EVENT: &[Field] = &[f::KIND, f::DATE, f::LOSS, f::COMPENSATION];
+    pub const EXPENSES: &[Field] = &[f::MEDICAL, f::EDUCATION, f::OTHER];
+    pub const HISTORY: &[Field] = &[f::SUBSISTENCE_SINCE, f::SUBSISTENCE_LAST_AMOUNT, f::SUBSISTENCE_EXIT_INCOME_SINCE, f::TEMPORARY_AID_GRANTS_12M];
+}
+
 /// What the field readers below read a household from: JSON text ([`Cur`]), or the
 /// words a JavaScript walker wrote of an object ([`super::words`]). Every method
 /// answers `None` to mean "give up" (the caller then takes the full path), so a source
@@ -65,8 +159,9 @@ pub(crate) trait Source<'a> {
     fn amount(&mut self) -> Option<Amount>;
     /// A whole number not above `max`, converted as the full path does.
     fn count(&mut self, max: u64) -> Option<u32>;
-    /// The members of an object: `field(source, key)` reads each value.
-    fn object(&mut self, field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()>;
+    /// The members of an object: `field(source, key)` reads each value. `order` is the
+    /// form's usual order of the object's fields (a source may use it to expect them).
+    fn object(&mut self, order: &[Field], field: impl FnMut(&mut Self, Field) -> Option<()>) -> Option<()>;
     /// The items of an array of at most `max` items, each read by `item`.
     fn array(&mut self, max: usize, item: impl FnMut(&mut Self) -> Option<()>) -> Option<()>;
 
@@ -125,6 +220,42 @@ impl<'a> Cur<'a> {
         }
     }
 
+    /// A string's text, the opening quote read.
+    #[inline]
+    fn str_body(&mut self) -> Option<&'a str> {
+        let start = self.i;
+        let end = string_stop(self.b, start)?;
+        if self.b[end] != b'"' {
+            return None;
+        }
+        self.i = end + 1;
+        // Both ends sit next to an ASCII quote, so they are character boundaries.
+        self.s.get(start..end)
+    }
+
+    /// An object's key, as a field of the form (any other key gives up). Documents
+    /// mostly give an object's fields in the form's order: the field `order[*next]` is
+    /// tried first by comparing its name with the text in place, which spares scanning
+    /// the key and searching for it; `*next` then moves past the key found.
+    #[inline(always)]
+    fn key(&mut self, order: &[Field], next: &mut usize) -> Option<Field> {
+        self.eat(b'"')?;
+        if let Some(&k) = order.get(*next) {
+            let name = FIELDS[usize::from(k)].as_bytes();
+            if let Some(text) = self.b.get(self.i..self.i + name.len() + 1) {
+                if text[name.len()] == b'"' && crate::json::same_bytes(&text[..name.len()], name) {
+                    self.i += name.len() + 1;
+                    *next += 1;
+                    return Some(k);
+                }
+            }
+        }
+        let text = self.str_body()?;
+        let k = Field::try_from(FIELDS.binary_search(&text).ok()?).ok()?;
+        *next = order.iter().position(|&x| x == k).map_or(order.len(), |p| p + 1);
+        Some(k)
+    }
+
     /// A literal (`true`, `false`, `null`) at the cursor.
     #[inline]
     fn literal(&mut self, word: &[u8]) -> bool {
@@ -179,14 +310,7 @@ impl<'a> Source<'a> for Cur<'a> {
     #[inline]
     fn str(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
-        let start = self.i;
-        let end = string_stop(self.b, start)?;
-        if self.b[end] != b'"' {
-            return None;
-        }
-        self.i = end + 1;
-        // Both ends sit next to an ASCII quote, so they are character boundaries.
-        self.s.get(start..end)
+        self.str_body()
     }
 
     #[inline]
@@ -216,14 +340,15 @@ impl<'a> Source<'a> for Cur<'a> {
 
     /// The members of an object: `field(cursor, key)` reads each value.
     #[inline]
-    fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    fn object(&mut self, order: &[Field], mut field: impl FnMut(&mut Self, Field) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
         if self.peek()? == b'}' {
             self.i += 1;
             return Some(());
         }
+        let mut next = 0;
         loop {
-            let key = self.str()?;
+            let key = self.key(order, &mut next)?;
             self.eat(b':')?;
             self.peek()?;
             field(self, key)?;
@@ -344,13 +469,13 @@ pub(super) fn household<'a, C: Source<'a>>(c: &mut C) -> Option<Household> {
     let mut seen = 0u32;
     let (mut id, mut region, mut area, mut as_of, mut members) = (None, None, None, None, None);
     let (mut assets, mut events, mut expenses, mut history) = (None, None, None, None);
-    c.object(|c, key| {
+    c.object(order::HOUSEHOLD, |c, key| {
         match key {
-            "id" => {
+            f::ID => {
                 once(&mut seen, 0)?;
                 id = Some(valid_id(c.str()?)?);
             }
-            "region" => {
+            f::REGION => {
                 once(&mut seen, 1)?;
                 let code = c.str()?;
                 if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
@@ -358,15 +483,15 @@ pub(super) fn household<'a, C: Source<'a>>(c: &mut C) -> Option<Household> {
                 }
                 region = Some(code.to_string());
             }
-            "area" => {
+            f::AREA => {
                 once(&mut seen, 2)?;
                 area = opt(c, |c| c.word(Area::parse))?;
             }
-            "as_of" => {
+            f::AS_OF => {
                 once(&mut seen, 3)?;
                 as_of = opt(c, C::date)?;
             }
-            "members" => {
+            f::MEMBERS => {
                 once(&mut seen, 4)?;
                 let mut list = Vec::with_capacity(4);
                 c.array(MAX_MEMBERS, |c| {
@@ -378,11 +503,11 @@ pub(super) fn household<'a, C: Source<'a>>(c: &mut C) -> Option<Household> {
                 }
                 members = Some(list);
             }
-            "assets" => {
+            f::ASSETS => {
                 once(&mut seen, 5)?;
                 assets = opt(c, read_assets)?;
             }
-            "events" => {
+            f::EVENTS => {
                 once(&mut seen, 6)?;
                 events = opt(c, |c| {
                     let mut list = Vec::with_capacity(4);
@@ -393,11 +518,11 @@ pub(super) fn household<'a, C: Source<'a>>(c: &mut C) -> Option<Household> {
                     Some(list)
                 })?;
             }
-            "expenses" => {
+            f::EXPENSES => {
                 once(&mut seen, 7)?;
                 expenses = opt(c, read_expenses)?;
             }
-            "history" => {
+            f::HISTORY => {
                 once(&mut seen, 8)?;
                 history = opt(c, read_history)?;
             }
@@ -437,56 +562,56 @@ fn member<'a, C: Source<'a>>(c: &mut C) -> Option<Member> {
     let (mut id, mut relation, mut birth, mut sex) = (None, None, None, None);
     let (mut local_hukou, mut disability_grade, mut serious_illness, mut work_capacity) = (None, None, None, None);
     let (mut employment, mut student, mut orphan, mut incomes, mut medical) = (None, None, None, None, None);
-    c.object(|c, key| {
+    c.object(order::MEMBER, |c, key| {
         match key {
-            "id" => {
+            f::ID => {
                 once(&mut seen, 0)?;
                 id = Some(valid_id(c.str()?)?);
             }
-            "relation" => {
+            f::RELATION => {
                 once(&mut seen, 1)?;
                 relation = Some(c.word(Relation::parse)?);
             }
-            "birth_date" => {
+            f::BIRTH_DATE => {
                 once(&mut seen, 2)?;
                 birth = Some(c.date()?);
             }
-            "sex" => {
+            f::SEX => {
                 once(&mut seen, 3)?;
                 sex = Some(c.word(Sex::parse)?);
             }
-            "local_hukou" => {
+            f::LOCAL_HUKOU => {
                 once(&mut seen, 4)?;
                 local_hukou = opt(c, C::boolean)?;
             }
-            "disability_grade" => {
+            f::DISABILITY_GRADE => {
                 once(&mut seen, 5)?;
                 disability_grade = opt(c, |c| match c.count(u64::MAX)? {
                     g @ 1..=4 => Some(g as u8),
                     _ => None,
                 })?;
             }
-            "serious_illness" => {
+            f::SERIOUS_ILLNESS => {
                 once(&mut seen, 6)?;
                 serious_illness = opt(c, C::boolean)?;
             }
-            "work_capacity" => {
+            f::WORK_CAPACITY => {
                 once(&mut seen, 7)?;
                 work_capacity = opt(c, |c| c.word(WorkCapacity::parse))?;
             }
-            "employment" => {
+            f::EMPLOYMENT => {
                 once(&mut seen, 8)?;
                 employment = opt(c, read_employment)?;
             }
-            "student" => {
+            f::STUDENT => {
                 once(&mut seen, 9)?;
                 student = opt(c, read_student)?;
             }
-            "orphan" => {
+            f::ORPHAN => {
                 once(&mut seen, 10)?;
                 orphan = opt(c, C::boolean)?;
             }
-            "incomes" => {
+            f::INCOMES => {
                 once(&mut seen, 11)?;
                 incomes = opt(c, |c| {
                     let mut list = Vec::with_capacity(4);
@@ -497,7 +622,7 @@ fn member<'a, C: Source<'a>>(c: &mut C) -> Option<Member> {
                     Some(list)
                 })?;
             }
-            "medical" => {
+            f::MEDICAL => {
                 once(&mut seen, 12)?;
                 medical = opt(c, read_medical)?;
             }
@@ -525,17 +650,17 @@ fn member<'a, C: Source<'a>>(c: &mut C) -> Option<Member> {
 fn read_employment<'a, C: Source<'a>>(c: &mut C) -> Option<Employment> {
     let mut seen = 0u32;
     let (mut status, mut months, mut refused) = (None, None, None);
-    c.object(|c, key| {
+    c.object(order::EMPLOYMENT, |c, key| {
         match key {
-            "status" => {
+            f::STATUS => {
                 once(&mut seen, 0)?;
                 status = Some(c.word(EmploymentStatus::parse)?);
             }
-            "registered_unemployed_months" => {
+            f::REGISTERED_UNEMPLOYED_MONTHS => {
                 once(&mut seen, 1)?;
                 months = opt(c, |c| c.count(1200))?;
             }
-            "refused_offers" => {
+            f::REFUSED_OFFERS => {
                 once(&mut seen, 2)?;
                 refused = opt(c, |c| c.count(1000))?;
             }
@@ -553,17 +678,17 @@ fn read_employment<'a, C: Source<'a>>(c: &mut C) -> Option<Employment> {
 fn read_student<'a, C: Source<'a>>(c: &mut C) -> Option<Student> {
     let mut seen = 0u32;
     let (mut level, mut boarding, mut tuition) = (None, None, None);
-    c.object(|c, key| {
+    c.object(order::STUDENT, |c, key| {
         match key {
-            "level" => {
+            f::LEVEL => {
                 once(&mut seen, 0)?;
                 level = Some(c.word(StudentLevel::parse)?);
             }
-            "boarding" => {
+            f::BOARDING => {
                 once(&mut seen, 1)?;
                 boarding = opt(c, C::boolean)?;
             }
-            "tuition_per_year" => {
+            f::TUITION_PER_YEAR => {
                 once(&mut seen, 2)?;
                 tuition = opt(c, C::amount)?;
             }
@@ -577,13 +702,13 @@ fn read_student<'a, C: Source<'a>>(c: &mut C) -> Option<Student> {
 fn income<'a, C: Source<'a>>(c: &mut C) -> Option<Income> {
     let mut seen = 0u32;
     let (mut kind, mut monthly) = (None, None);
-    c.object(|c, key| {
+    c.object(order::INCOME, |c, key| {
         match key {
-            "kind" => {
+            f::KIND => {
                 once(&mut seen, 0)?;
                 kind = Some(c.word(IncomeKind::parse)?);
             }
-            "monthly" => {
+            f::MONTHLY => {
                 once(&mut seen, 1)?;
                 monthly = Some(c.amount()?);
             }
@@ -597,13 +722,13 @@ fn income<'a, C: Source<'a>>(c: &mut C) -> Option<Income> {
 fn read_medical<'a, C: Source<'a>>(c: &mut C) -> Option<Medical> {
     let mut seen = 0u32;
     let mut v: [Option<Amount>; 5] = [None; 5];
-    c.object(|c, key| {
+    c.object(order::MEDICAL, |c, key| {
         let k = match key {
-            "in_scope_cost" => 0,
-            "basic_insurance_paid" => 1,
-            "critical_illness_paid" => 2,
-            "other_paid" => 3,
-            "aid_received" => 4,
+            f::IN_SCOPE_COST => 0,
+            f::BASIC_INSURANCE_PAID => 1,
+            f::CRITICAL_ILLNESS_PAID => 2,
+            f::OTHER_PAID => 3,
+            f::AID_RECEIVED => 4,
             _ => return None,
         };
         once(&mut seen, k as u32)?;
@@ -617,17 +742,17 @@ fn read_medical<'a, C: Source<'a>>(c: &mut C) -> Option<Medical> {
 fn read_assets<'a, C: Source<'a>>(c: &mut C) -> Option<Assets> {
     let mut seen = 0u32;
     let (mut deposits, mut securities, mut vehicles, mut homes, mut business) = (None, None, None, None, None);
-    c.object(|c, key| {
+    c.object(order::ASSETS, |c, key| {
         match key {
-            "deposits" => {
+            f::DEPOSITS => {
                 once(&mut seen, 0)?;
                 deposits = opt(c, C::amount)?;
             }
-            "securities" => {
+            f::SECURITIES => {
                 once(&mut seen, 1)?;
                 securities = opt(c, C::amount)?;
             }
-            "vehicles" => {
+            f::VEHICLES => {
                 once(&mut seen, 2)?;
                 vehicles = opt(c, |c| {
                     let mut list = Vec::with_capacity(4);
@@ -638,11 +763,11 @@ fn read_assets<'a, C: Source<'a>>(c: &mut C) -> Option<Assets> {
                     Some(list)
                 })?;
             }
-            "homes" => {
+            f::HOMES => {
                 once(&mut seen, 3)?;
                 homes = opt(c, |c| c.count(1000))?;
             }
-            "business_registered" => {
+            f::BUSINESS_REGISTERED => {
                 once(&mut seen, 4)?;
                 business = opt(c, C::boolean)?;
             }
@@ -662,13 +787,13 @@ fn read_assets<'a, C: Source<'a>>(c: &mut C) -> Option<Assets> {
 fn vehicle<'a, C: Source<'a>>(c: &mut C) -> Option<Vehicle> {
     let mut seen = 0u32;
     let (mut kind, mut value) = (None, None);
-    c.object(|c, key| {
+    c.object(order::VEHICLE, |c, key| {
         match key {
-            "kind" => {
+            f::KIND => {
                 once(&mut seen, 0)?;
                 kind = Some(c.word(VehicleKind::parse)?);
             }
-            "value" => {
+            f::VALUE => {
                 once(&mut seen, 1)?;
                 value = Some(c.amount()?);
             }
@@ -682,21 +807,21 @@ fn vehicle<'a, C: Source<'a>>(c: &mut C) -> Option<Vehicle> {
 fn event<'a, C: Source<'a>>(c: &mut C) -> Option<Event> {
     let mut seen = 0u32;
     let (mut kind, mut date, mut loss, mut compensation) = (None, None, None, None);
-    c.object(|c, key| {
+    c.object(order::EVENT, |c, key| {
         match key {
-            "kind" => {
+            f::KIND => {
                 once(&mut seen, 0)?;
                 kind = Some(c.word(EventKind::parse)?);
             }
-            "date" => {
+            f::DATE => {
                 once(&mut seen, 1)?;
                 date = Some(c.date()?);
             }
-            "loss" => {
+            f::LOSS => {
                 once(&mut seen, 2)?;
                 loss = Some(c.amount()?);
             }
-            "compensation" => {
+            f::COMPENSATION => {
                 once(&mut seen, 3)?;
                 compensation = opt(c, C::amount)?;
             }
@@ -710,11 +835,11 @@ fn event<'a, C: Source<'a>>(c: &mut C) -> Option<Event> {
 fn read_expenses<'a, C: Source<'a>>(c: &mut C) -> Option<Expenses> {
     let mut seen = 0u32;
     let mut v: [Option<Amount>; 3] = [None; 3];
-    c.object(|c, key| {
+    c.object(order::EXPENSES, |c, key| {
         let k = match key {
-            "medical" => 0,
-            "education" => 1,
-            "other" => 2,
+            f::MEDICAL => 0,
+            f::EDUCATION => 1,
+            f::OTHER => 2,
             _ => return None,
         };
         once(&mut seen, k as u32)?;
@@ -728,21 +853,21 @@ fn read_expenses<'a, C: Source<'a>>(c: &mut C) -> Option<Expenses> {
 fn read_history<'a, C: Source<'a>>(c: &mut C) -> Option<History> {
     let mut seen = 0u32;
     let (mut since, mut last, mut exit, mut grants) = (None, None, None, None);
-    c.object(|c, key| {
+    c.object(order::HISTORY, |c, key| {
         match key {
-            "subsistence_since" => {
+            f::SUBSISTENCE_SINCE => {
                 once(&mut seen, 0)?;
                 since = opt(c, C::date)?;
             }
-            "subsistence_last_amount" => {
+            f::SUBSISTENCE_LAST_AMOUNT => {
                 once(&mut seen, 1)?;
                 last = opt(c, C::amount)?;
             }
-            "subsistence_exit_income_since" => {
+            f::SUBSISTENCE_EXIT_INCOME_SINCE => {
                 once(&mut seen, 2)?;
                 exit = opt(c, C::date)?;
             }
-            "temporary_aid_grants_12m" => {
+            f::TEMPORARY_AID_GRANTS_12M => {
                 once(&mut seen, 3)?;
                 grants = opt(c, |c| c.count(1000))?;
             }

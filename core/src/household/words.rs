@@ -22,7 +22,7 @@
 //! | `8 n` then `n` values | an array |
 //! | `9 n` then `n` × (field, value) | an object; a field is its position in [`FIELDS`] |
 
-use super::fast::{amount_of, household, plain_number, settled, Source};
+use super::fast::{amount_of, household, plain_number, settled, Field, Source};
 use super::model::{Amount, Household};
 use crate::date::Date;
 use rust_decimal::Decimal;
@@ -183,11 +183,12 @@ impl<'a> Source<'a> for Words<'a> {
     }
 
     #[inline]
-    fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    fn object(&mut self, _order: &[Field], mut field: impl FnMut(&mut Self, Field) -> Option<()>) -> Option<()> {
         (self.next()? == OBJ).then_some(())?;
         let n = self.next()?;
         for _ in 0..n {
-            let key = FIELDS.get(usize::try_from(self.next()?).ok()?)?;
+            // The key is a field's position already.
+            let key = Field::try_from(self.next()?).ok().filter(|&k| usize::from(k) < FIELDS.len())?;
             field(self, key)?;
         }
         Some(())
