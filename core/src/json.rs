@@ -171,7 +171,7 @@ fn find_escape_words(b: &[u8], from: usize) -> Option<usize> {
 /// Whether any byte of a text of at most 32 bytes needs escaping. Words that may
 /// overlap cover it (for fewer than eight bytes, pieces of it repeated fill the word):
 /// a byte tested twice changes nothing to "any?", and every byte tested is the text's.
-#[inline]
+#[inline(always)]
 fn short_needs_escape(b: &[u8]) -> bool {
     let n = b.len();
     debug_assert!(n <= SHORT);
