@@ -110,8 +110,9 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 
 /// The first byte at or after `from` that needs escaping. Sixteen bytes per step with
 /// SSE2 (part of every x86-64 CPU), eight with a word's bit tricks elsewhere; the text of
-/// reasons rarely has any, so the scan is what costs.
-#[inline]
+/// reasons rarely has any, so the scan is what costs. Inlined always: the household
+/// reader calls it for every string, and a call cost more than a short scan.
+#[inline(always)]
 pub(crate) fn find_escape(b: &[u8], from: usize) -> Option<usize> {
     #[allow(unused_mut)] // advanced by the SSE2 loop, which other targets do not have
     let mut i = from;
@@ -121,15 +122,18 @@ pub(crate) fn find_escape(b: &[u8], from: usize) -> Option<usize> {
         // SAFETY: every load reads 16 bytes inside `b` (i + 16 <= len); SSE2 is in the
         // x86-64 baseline, so the instructions exist.
         unsafe {
-            let quote = _mm_set1_epi8(b'"' as i8);
-            let backslash = _mm_set1_epi8(b'\\' as i8);
-            let control = _mm_set1_epi8(0x1F);
-            while i + 16 <= b.len() {
-                let x = _mm_loadu_si128(b.as_ptr().add(i) as *const __m128i);
+            // One bit per byte of the sixteen at `p` that needs escaping.
+            #[inline(always)]
+            unsafe fn hits(p: *const u8) -> u32 {
+                let x = _mm_loadu_si128(p as *const __m128i);
                 // x <= 0x1F (unsigned): min(x, 0x1F) == x
-                let low = _mm_cmpeq_epi8(_mm_min_epu8(x, control), x);
-                let hit = _mm_or_si128(low, _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
-                let mask = _mm_movemask_epi8(hit);
+                let low = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1F)), x);
+                let quote = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'"' as i8));
+                let backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8));
+                _mm_movemask_epi8(_mm_or_si128(low, _mm_or_si128(quote, backslash))) as u32
+            }
+            while i + 16 <= b.len() {
+                let mask = hits(b.as_ptr().add(i));
                 if mask != 0 {
                     return Some(i + mask.trailing_zeros() as usize);
                 }
@@ -139,10 +143,7 @@ pub(crate) fn find_escape(b: &[u8], from: usize) -> Option<usize> {
             // (scanned above) masked out.
             if i < b.len() && b.len() >= 16 {
                 let end = b.len() - 16;
-                let x = _mm_loadu_si128(b.as_ptr().add(end) as *const __m128i);
-                let low = _mm_cmpeq_epi8(_mm_min_epu8(x, control), x);
-                let hit = _mm_or_si128(low, _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
-                let mask = (_mm_movemask_epi8(hit) as u32) >> (i - end);
+                let mask = hits(b.as_ptr().add(end)) >> (i - end);
                 return (mask != 0).then(|| i + mask.trailing_zeros() as usize);
             }
         }
@@ -153,16 +154,14 @@ pub(crate) fn find_escape(b: &[u8], from: usize) -> Option<usize> {
 /// [`find_escape`] eight bytes at a time, without SIMD (other targets, and the tail).
 #[inline]
 fn find_escape_words(b: &[u8], from: usize) -> Option<usize> {
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
     let mut i = from;
-    while i + 8 <= b.len() {
-        if needs_escape(u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"))) {
-            break;
-        }
+    while i + 8 <= b.len() && !needs_escape(word(i)) {
         i += 8;
     }
-    // The last few bytes (the loop ran out, it did not stop at a word with one): when
-    // the word that ends the slice has none, neither have they.
-    if i < b.len() && b.len() - i < 8 && b.len() >= 8 && !needs_escape(u64::from_le_bytes(b[b.len() - 8..].try_into().expect("8 bytes"))) {
+    // The last few bytes, when the loop ran out (it did not stop at a word with one):
+    // if the word that ends the slice has none, neither have they.
+    if b.len() - i < 8 && b.len() >= 8 && !needs_escape(word(b.len() - 8)) {
         return None;
     }
     b[i..].iter().position(|&c| NEEDS_ESCAPE[c as usize]).map(|p| p + i)

@@ -210,45 +210,54 @@ fn cents_into(c: i64, grouped: bool, buf: &mut [u8; 32], end: usize) -> usize {
     let frac = (u % 100) as usize;
     let mut at = end - 3;
     buf[at..end].copy_from_slice(&[b'.', PAIRS[2 * frac], PAIRS[2 * frac + 1]]);
-    let mut int = u / 100;
-    if !grouped {
-        // Two digits a step (one division by 100 instead of two by 10).
-        while int >= 100 {
-            let pair = (int % 100) as usize;
-            int /= 100;
-            at -= 2;
-            buf[at..at + 2].copy_from_slice(&PAIRS[2 * pair..2 * pair + 2]);
-        }
-        if int >= 10 {
-            at -= 2;
-            buf[at..at + 2].copy_from_slice(&PAIRS[2 * int as usize..2 * int as usize + 2]);
-        } else {
-            at -= 1;
-            buf[at] = b'0' + int as u8;
-        }
-        if c < 0 {
-            at -= 1;
-            buf[at] = b'-';
-        }
-        return at;
+    let int = u / 100;
+    at = if grouped { grouped_digits(int, buf, at) } else { digits(int, buf, at) };
+    if c < 0 {
+        at -= 1;
+        buf[at] = b'-';
     }
-    let mut digits = 0;
+    at
+}
+
+/// Writes `int` to end just before `buf[end]`, two digits a step (one division by 100
+/// instead of two by 10); returns where it starts.
+#[inline(always)]
+fn digits(mut int: u64, buf: &mut [u8; 32], end: usize) -> usize {
+    let mut at = end;
+    while int >= 100 {
+        let pair = (int % 100) as usize;
+        int /= 100;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[2 * pair..2 * pair + 2]);
+    }
+    if int >= 10 {
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[2 * int as usize..2 * int as usize + 2]);
+    } else {
+        at -= 1;
+        buf[at] = b'0' + int as u8;
+    }
+    at
+}
+
+/// Writes `int` with a comma every three digits to end just before `buf[end]`; returns
+/// where it starts.
+#[inline(always)]
+fn grouped_digits(mut int: u64, buf: &mut [u8; 32], end: usize) -> usize {
+    let mut at = end;
+    let mut written = 0;
     loop {
-        if grouped && digits > 0 && digits % 3 == 0 {
+        if written > 0 && written % 3 == 0 {
             at -= 1;
             buf[at] = b',';
         }
         at -= 1;
         buf[at] = b'0' + (int % 10) as u8;
-        digits += 1;
+        written += 1;
         int /= 10;
         if int == 0 {
             break;
         }
-    }
-    if c < 0 {
-        at -= 1;
-        buf[at] = b'-';
     }
     at
 }
