@@ -6,11 +6,12 @@
 //!   same results sequentially).
 //! * [`batch_stream`]: JSON lines in, JSON lines out, memory bounded whatever the size
 //!   of the input: a pipeline in which the calling thread reads pieces of a few hundred
-//!   lines, worker threads evaluate them, and the calling thread writes their output in
-//!   input order as it comes, with a bounded number of pieces (and at most
-//!   [`CHUNK_BYTES`] bytes of input) in flight. Every input line gives exactly one output line: the assessment (the compact
-//!   JSON of [`Assessment::to_json`], byte for byte what `jiuzhu evaluate` prints) or an
-//!   [`ErrorRecord`] `{"line", "id", "errors"}`. A bad line never stops the batch.
+//!   lines, it and the worker threads evaluate them, and the calling thread writes their
+//!   output in input order as it comes, with a bounded number of pieces (and at most
+//!   [`CHUNK_BYTES`] bytes of input) in flight. Every input line gives exactly one
+//!   output line: the assessment (the compact JSON of [`Assessment::to_json`], byte for
+//!   byte what `jiuzhu evaluate` prints) or an [`ErrorRecord`] `{"line", "id",
+//!   "errors"}`. A bad line never stops the batch.
 //!
 //! The pieces the streaming functions are built from ([`LineReader`], [`Workers`],
 //! [`evaluate_line`], [`BatchSummary`]) are public so that other doors (`compare`,
@@ -698,13 +699,13 @@ fn write_piece<W: Write>(
 /// error of the reader or the writer ends it early.
 ///
 /// With more than one thread this is a pipeline: the calling thread reads pieces of a
-/// few hundred lines and hands them to worker threads, which evaluate them and write
-/// their output lines into a buffer each; the calling thread writes those buffers in
-/// input order as they come, while the workers go on. Reading, evaluating and writing
-/// overlap, and the pieces in flight are bounded (in number and in input bytes), so the
-/// memory does not grow with the input. With one thread (or without the `parallel`
-/// feature) the same pieces are evaluated one after the other on the calling thread:
-/// the output is the same, byte for byte.
+/// few hundred lines into a queue; it and `threads - 1` worker threads take them in turn,
+/// evaluate them and write their output lines into a buffer each; the calling thread
+/// writes those buffers in input order as they come, while the workers go on. Reading,
+/// evaluating and writing overlap, and the pieces in flight are bounded (in number and
+/// in input bytes), so the memory does not grow with the input. With one thread (or
+/// without the `parallel` feature) the same pieces are evaluated one after the other on
+/// the calling thread: the output is the same, byte for byte.
 pub fn batch_stream<R, W>(
     engine: &Engine,
     reader: R,
@@ -779,8 +780,92 @@ fn sequential<R: BufRead, W: Write>(
     Ok(())
 }
 
-/// The pipeline of [`batch_stream`]: `workers` threads evaluate, the calling thread reads
-/// and writes in input order.
+/// The pieces read and not yet taken by a thread that evaluates. Workers wait on it
+/// without holding its lock, so the calling thread can always take a piece itself.
+#[cfg(feature = "parallel")]
+struct Queue {
+    state: std::sync::Mutex<QueueState>,
+    filled: std::sync::Condvar,
+}
+
+#[cfg(feature = "parallel")]
+#[derive(Default)]
+struct QueueState {
+    pieces: std::collections::VecDeque<Piece>,
+    closed: bool,
+}
+
+#[cfg(feature = "parallel")]
+impl Queue {
+    fn new() -> Queue {
+        Queue {
+            state: std::sync::Mutex::new(QueueState::default()),
+            filled: std::sync::Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        // Nothing panics while holding the lock; a poisoned lock is still consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, piece: Piece) {
+        self.lock().pieces.push_back(piece);
+        self.filled.notify_one();
+    }
+
+    /// The oldest piece, if one is waiting.
+    fn try_pop(&self) -> Option<Piece> {
+        self.lock().pieces.pop_front()
+    }
+
+    /// The oldest piece, waiting for one; `None` once the queue is closed.
+    fn pop(&self) -> Option<Piece> {
+        let mut state = self.lock();
+        loop {
+            if state.closed {
+                return None;
+            }
+            if let Some(piece) = state.pieces.pop_front() {
+                return Some(piece);
+            }
+            state = self.filled.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// No piece is given out any more (those waiting are dropped): each worker ends
+    /// after the piece it holds.
+    fn close(&self) {
+        let mut state = self.lock();
+        state.closed = true;
+        state.pieces.clear();
+        drop(state);
+        self.filled.notify_all();
+    }
+}
+
+/// Closes the queue however the calling thread leaves the pipeline (a panic included),
+/// so that the scope's join never waits on a worker that waits for a piece.
+#[cfg(feature = "parallel")]
+struct CloseOnDrop<'a>(&'a Queue);
+
+#[cfg(feature = "parallel")]
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// The pipeline of [`batch_stream`]: `workers` threads evaluate, the calling thread among
+/// them; the calling thread also reads and writes, in input order.
+///
+/// Why the calling thread evaluates too, rather than only reading and writing for
+/// `workers` threads of its own: on a machine with as many cores as workers, a reading
+/// thread of its own competes with them for a core, and the batch then cost about 15 %
+/// more CPU than the same households on one thread (docs/performance.md, fifteenth and
+/// sixteenth sessions). Reading and writing take a few percent of the time; the calling
+/// thread does them between its own pieces, keeping enough pieces queued that the other
+/// workers never wait for it.
 #[cfg(feature = "parallel")]
 #[allow(clippy::too_many_arguments)]
 fn pipeline<R: BufRead, W: Write>(
@@ -793,138 +878,137 @@ fn pipeline<R: BufRead, W: Write>(
     progress: &mut impl FnMut(&Progress),
     tuning: &Tuning,
 ) -> io::Result<()> {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{mpsc, Mutex};
+    use std::sync::mpsc;
 
     let max_pieces = (workers * tuning.pieces_per_worker).max(1);
-    // The queue to the workers never holds more than the pieces in flight: sending never blocks.
-    let (piece_tx, piece_rx) = mpsc::sync_channel::<Piece>(max_pieces);
-    let piece_rx = Mutex::new(piece_rx);
+    let queue = Queue::new();
     let (done_tx, done_rx) = mpsc::channel::<std::thread::Result<Done>>();
-    let stop = AtomicBool::new(false);
 
     std::thread::scope(|scope| {
-        let mut started = 0;
-        for i in 0..workers {
+        let _close = CloseOnDrop(&queue);
+        for i in 1..workers {
             let done_tx = done_tx.clone();
-            let (piece_rx, stop) = (&piece_rx, &stop);
+            let queue = &queue;
             let spawned = std::thread::Builder::new()
                 .name(format!("jiuzhu-batch-{i}"))
                 .stack_size(PIPE_WORKER_STACK)
-                .spawn_scoped(scope, move || loop {
-                    // The lock is held while waiting for a piece, not while evaluating it.
-                    let next = match piece_rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok(piece) = next else { return };
-                    if stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        process_piece(engine, piece, opts)
-                    }));
-                    if done_tx.send(done).is_err() {
-                        return;
+                .spawn_scoped(scope, move || {
+                    while let Some(piece) = queue.pop() {
+                        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            process_piece(engine, piece, opts)
+                        }));
+                        if done_tx.send(done).is_err() {
+                            return;
+                        }
                     }
                 });
-            match spawned {
-                Ok(_) => started += 1,
-                Err(_) => break, // Fewer workers than asked: the pipeline still runs.
+            if spawned.is_err() {
+                break; // Fewer workers than asked: the calling thread still evaluates.
             }
         }
         drop(done_tx);
-        if started == 0 {
-            drop(piece_tx);
-            return sequential(engine, lines, writer, opts, summary, progress, tuning);
-        }
-        let result = drive(lines, writer, summary, progress, piece_tx, &done_rx, max_pieces, tuning);
-        // Whatever happened, the workers stop after the piece they hold.
-        stop.store(true, Ordering::Relaxed);
-        result
+        let pipe = Pipe { engine, opts, queue: &queue, done_rx: &done_rx, max_pieces, tuning };
+        pipe.drive(lines, writer, summary, progress)
+        // `_close` ends the workers on every way out, an error or a panic included.
     })
 }
 
-/// Files an evaluated piece; a panic outside every household's guard (a bug) is not hidden.
+/// What the calling thread of a pipeline works with.
 #[cfg(feature = "parallel")]
-fn accept(done: std::thread::Result<Done>, ready: &mut std::collections::BTreeMap<u64, Done>) {
-    match done {
-        Ok(d) => {
-            ready.insert(d.seq, d);
-        }
-        Err(payload) => std::panic::resume_unwind(payload),
-    }
+struct Pipe<'a> {
+    engine: &'a Engine,
+    opts: &'a Options,
+    queue: &'a Queue,
+    done_rx: &'a std::sync::mpsc::Receiver<std::thread::Result<Done>>,
+    /// Pieces read but not yet written, at most.
+    max_pieces: usize,
+    tuning: &'a Tuning,
 }
 
-/// Reads pieces while fewer than `max_pieces` (and fewer than [`PIPE_BYTES_IN_FLIGHT`]
-/// bytes) are in flight, and writes evaluated pieces in input order as they come back.
-/// On a read error, what was read before it is still written; on a write error it stops.
 #[cfg(feature = "parallel")]
-#[allow(clippy::too_many_arguments)]
-fn drive<R: BufRead, W: Write>(
-    lines: &mut LineReader<R>,
-    writer: &mut W,
-    summary: &mut BatchSummary,
-    progress: &mut impl FnMut(&Progress),
-    piece_tx: std::sync::mpsc::SyncSender<Piece>,
-    done_rx: &std::sync::mpsc::Receiver<std::thread::Result<Done>>,
-    max_pieces: usize,
-    tuning: &Tuning,
-) -> io::Result<()> {
-    use std::collections::BTreeMap;
-
-    let mut piece_tx = Some(piece_tx);
-    let mut read_error: Option<io::Error> = None;
-    let (mut next_read, mut next_write) = (0u64, 0u64);
-    let mut bytes_in_flight = 0usize;
-    let mut ready: BTreeMap<u64, Done> = BTreeMap::new();
-    loop {
-        // Write what is ready, in order.
-        while let Some(done) = ready.remove(&next_write) {
-            next_write += 1;
-            bytes_in_flight -= done.size;
-            write_piece(done, writer, summary, progress)?;
-        }
-        let in_flight = (next_read - next_write) as usize;
-        let room = in_flight == 0
-            || (in_flight < max_pieces && bytes_in_flight < tuning.bytes_in_flight);
-        if let (true, Some(tx)) = (room, piece_tx.as_ref()) {
-            match read_piece(lines, next_read, tuning) {
-                Ok(Some(piece)) => {
-                    next_read += 1;
-                    bytes_in_flight += piece.size;
-                    if tx.send(piece).is_err() {
-                        // Every worker is gone: only a panic does that, and it is on its way.
-                        piece_tx = None;
-                    }
-                }
-                Ok(None) => piece_tx = None,
-                Err(e) => {
-                    read_error = Some(e);
-                    piece_tx = None;
-                }
+impl Pipe<'_> {
+    /// Files an evaluated piece; a panic outside every household's guard (a bug) is not hidden.
+    fn accept(done: std::thread::Result<Done>, ready: &mut std::collections::BTreeMap<u64, Done>) {
+        match done {
+            Ok(d) => {
+                ready.insert(d.seq, d);
             }
-            // Take whatever is done meanwhile without waiting.
-            while let Ok(done) = done_rx.try_recv() {
-                accept(done, &mut ready);
-            }
-            continue;
-        }
-        if next_write == next_read {
-            break; // Nothing in flight and nothing more to read.
-        }
-        match done_rx.recv() {
-            Ok(done) => accept(done, &mut ready),
-            Err(_) => {
-                return Err(io::Error::other(
-                    "batch: the evaluating threads stopped before the end",
-                ))
-            }
+            Err(payload) => std::panic::resume_unwind(payload),
         }
     }
-    match read_error {
-        Some(e) => Err(e),
-        None => Ok(()),
+
+    /// In turn: writes the pieces evaluated, in input order; reads pieces while fewer
+    /// than `max_pieces` (and fewer than the tuning's bytes) are in flight; evaluates the
+    /// oldest piece no worker has taken; and when there is none, waits for a worker's.
+    /// On a read error, what was read before it is still written; on a write error it
+    /// stops.
+    fn drive<R: BufRead, W: Write>(
+        &self,
+        lines: &mut LineReader<R>,
+        writer: &mut W,
+        summary: &mut BatchSummary,
+        progress: &mut impl FnMut(&Progress),
+    ) -> io::Result<()> {
+        use std::collections::BTreeMap;
+
+        let mut reading = true;
+        let mut read_error: Option<io::Error> = None;
+        let (mut next_read, mut next_write) = (0u64, 0u64);
+        let mut bytes_in_flight = 0usize;
+        let mut ready: BTreeMap<u64, Done> = BTreeMap::new();
+        loop {
+            while let Ok(done) = self.done_rx.try_recv() {
+                Self::accept(done, &mut ready);
+            }
+            while let Some(done) = ready.remove(&next_write) {
+                next_write += 1;
+                bytes_in_flight -= done.size;
+                write_piece(done, writer, summary, progress)?;
+            }
+            while reading {
+                let in_flight = (next_read - next_write) as usize;
+                let room = in_flight == 0
+                    || (in_flight < self.max_pieces && bytes_in_flight < self.tuning.bytes_in_flight);
+                if !room {
+                    break;
+                }
+                match read_piece(lines, next_read, self.tuning) {
+                    Ok(Some(piece)) => {
+                        next_read += 1;
+                        bytes_in_flight += piece.size;
+                        self.queue.push(piece);
+                    }
+                    Ok(None) => reading = false,
+                    Err(e) => {
+                        read_error = Some(e);
+                        reading = false;
+                    }
+                }
+            }
+            if let Some(piece) = self.queue.try_pop() {
+                let done = process_piece(self.engine, piece, self.opts);
+                ready.insert(done.seq, done);
+                continue;
+            }
+            if next_write == next_read {
+                break; // Nothing in flight and nothing more to read.
+            }
+            match self.done_rx.recv() {
+                Ok(done) => Self::accept(done, &mut ready),
+                Err(_) => {
+                    // Every worker is gone (only a panic does that, and it was passed on)
+                    // while pieces are in flight that no thread holds: cannot happen, since
+                    // the calling thread takes every piece left in the queue.
+                    return Err(io::Error::other(
+                        "batch: the evaluating threads stopped before the end",
+                    ));
+                }
+            }
+        }
+        match read_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 }
 
