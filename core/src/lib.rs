@@ -514,29 +514,33 @@ impl Engine {
                 }
             },
         };
-        let res = self.resolutions.get(&pack.store, &self.overrides, &h.region, as_of, h.area);
-        let new_session = || Session::new(pack.store.clone(), self.overrides.clone(), res.clone(), opts.trace);
-        let mut session = new_session();
+        let mut session = match Session::reuse(&pack.store, &self.overrides, &h.region, as_of, h.area, opts.trace) {
+            Some(s) => s,
+            None => {
+                let res = self.resolutions.get(&pack.store, &self.overrides, &h.region, as_of, h.area);
+                Session::new(pack.store.clone(), self.overrides.clone(), res, opts.trace)
+            }
+        };
         let traced_params;
         let derive_params = if opts.trace {
             traced_params = derive_params(&mut session)?;
             &traced_params
         } else {
             // The same for every household of this place and day.
-            match res.derive.get_or_init(|| derive_params(&mut new_session())) {
+            match session.resolution().derive.get_or_init(|| derive_params(&mut session.fresh(false))) {
                 Ok(p) => p,
                 Err(e) => return Err(e.clone()),
             }
         };
         let derived = household::derive(&h, as_of, derive_params);
 
-        let (outcomes, session) = match self.run_programs(&h, &derived, session, self.mode != Mode::Interpreted) {
+        let (outcomes, mut session) = match self.run_programs(&h, &derived, session, self.mode != Mode::Interpreted) {
             (Ok(o), s) => (o, s),
             (Err(Stop::Error(e)), _) => return Err(e),
             (Err(Stop::Bail), _) if self.mode == Mode::CompiledOnly => return Err(Error::Internal("the compiled evaluator gave up".into())),
-            (Err(Stop::Bail), _) => {
+            (Err(Stop::Bail), first) => {
                 // Start again, interpreted, so that the trace is Rhai's alone.
-                let mut session = new_session();
+                let mut session = first.fresh(opts.trace);
                 if opts.trace {
                     self::derive_params(&mut session)?;
                 }
@@ -555,7 +559,9 @@ impl Engine {
             }
         }
         let lang = pack.manifest.languages[lang_index].as_str();
-        Ok(render::Decision { engine: self, h, as_of, lang, lang_index, messages: opts.messages, derived, outcomes, totals, trace: session.trace })
+        let trace = session.trace.take();
+        session.keep();
+        Ok(render::Decision { engine: self, h, as_of, lang, lang_index, messages: opts.messages, derived, outcomes, totals, trace })
     }
 
     /// Runs the programs in order: compiled when `fast` and the program has a compiled

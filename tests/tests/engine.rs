@@ -124,6 +124,52 @@ fn overrides_beat_files_and_regional_overrides_beat_global_ones() {
     assert!(o.add_text(base.parameters(), "11:subsistence.standard=1").is_err());
 }
 
+#[test]
+fn households_in_turn_each_get_their_own_place_day_and_parameters() {
+    // A thread keeps the sessions of its last households (parameters resolved for a
+    // place and day) for its next ones: engines, regions, areas, dates and traces taken
+    // in turn must never lend one household's to another.
+    let today = engine();
+    let reform = today.with_parameters(["subsistence.standard=1500", "110000:subsistence.standard=1600"]).unwrap();
+    // (region, area, as_of, S today, amount today, S reform, amount reform). One adult
+    // counts 1500 - 300 = 1200; two people; amount = 2 × S - 1200 + 0.10 × S (the minor).
+    let cases = [
+        ("110105", "urban", "2025-03-01", "1450.00", "1845.00", "1600", "2160.00"),
+        ("310000", "urban", "2025-03-01", "1510.00", "1971.00", "1500", "1950.00"),
+        ("310000", "urban", "2025-08-01", "1550.00", "2055.00", "1500", "1950.00"),
+        ("410102", "urban", "2025-03-01", "760.00", "396.00", "1500", "1950.00"),
+        ("410102", "rural", "2025-03-01", "610.00", "81.00", "1500", "1950.00"),
+    ];
+    for round in 0..3 {
+        for (i, (region, area, as_of, s_today, a_today, s_reform, a_reform)) in cases.iter().enumerate() {
+            let mut h = base_household();
+            h["region"] = json!(region);
+            h["area"] = json!(area);
+            h["as_of"] = json!(as_of);
+            for (e, s, amount) in [(&today, s_today, a_today), (&reform, s_reform, a_reform)] {
+                let trace = (round + i) % 2 == 0;
+                let a = e.evaluate_str(&h.to_string(), &Options { trace, ..Options::default() }).unwrap();
+                let what = format!("round {round}, {region} {area} {as_of}, S {s}");
+                assert_eq!(a.programs["subsistence"].amount.0.to_string(), *amount, "{what}");
+                let json: serde_json::Value = serde_json::from_str(&a.to_json()).unwrap();
+                if !trace {
+                    assert!(json.get("trace").is_none(), "{what}");
+                    continue;
+                }
+                let params: Vec<&serde_json::Value> = json["trace"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|t| t["kind"] == "parameter" && t["name"] == "subsistence.standard")
+                    .collect();
+                // Read once per evaluation, in every traced one.
+                assert_eq!(params.len(), 1, "{what}");
+                assert_eq!(params[0]["value"], **s, "{what}");
+            }
+        }
+    }
+}
+
 fn assert_stopped(program: &str, script: &str, limit_words: &str) {
     let engine = pack_with_script(program, script).unwrap();
     let start = Instant::now();

@@ -21,6 +21,7 @@ use std::sync::{Arc, RwLock};
 /// households of that place and day share. Built once and kept by the engine's
 /// [`Resolutions`], so an evaluation reads parameters without resolving them.
 pub struct Resolution {
+    region: String,
     chain: Vec<String>,
     as_of: Date,
     area: Area,
@@ -47,7 +48,7 @@ impl Resolution {
             })
             .collect();
         entries.sort_by(|a: &(&str, _), b| a.0.cmp(b.0));
-        Resolution { chain, as_of, area, entries, derive: Default::default() }
+        Resolution { region: region.to_string(), chain, as_of, area, entries, derive: Default::default() }
     }
 
     /// The entry of `name`; `hint` remembers where the last search found it (the same
@@ -124,11 +125,70 @@ pub struct Session {
 
 thread_local! {
     static CURRENT: RefCell<Option<Session>> = const { RefCell::new(None) };
+    /// The sessions of this thread's last households, by place and day, kept for its
+    /// next ones (at most [`MAX_SPARES`]).
+    static SPARES: RefCell<Vec<Session>> = const { RefCell::new(Vec::new()) };
 }
+
+/// Sessions a thread keeps: more than the places and days of a usual batch (a region's
+/// districts, urban and rural, one date).
+const MAX_SPARES: usize = 32;
 
 impl Session {
     pub fn new(store: Arc<ParamStore>, overrides: Arc<Overrides>, res: Arc<Resolution>, trace: bool) -> Self {
         Session { store, overrides, res, traced: Vec::new(), trace: trace.then(Vec::new), program: String::new(), error: None, slots: Vec::new() }
+    }
+
+    /// A session this thread kept ([`Session::keep`]) for the same parameters (the same
+    /// `Arc`s), place and day, emptied for a new household; else `None`.
+    ///
+    /// Why: a new session clones three `Arc`s that every thread shares and reads the
+    /// engine's [`Resolutions`] under a lock. Each of those writes a counter, and when
+    /// two cores evaluate at once the counters' cache lines go back and forth between
+    /// them: in a two-thread batch that made `decide` about twice as slow as on one
+    /// thread, some 4 % of the whole (docs/performance.md, sixteenth session).
+    pub fn reuse(store: &Arc<ParamStore>, overrides: &Arc<Overrides>, region: &str, as_of: Date, area: Area, trace: bool) -> Option<Session> {
+        let found = SPARES.try_with(|c| {
+            let mut spares = c.borrow_mut();
+            let i = spares.iter().rposition(|s| {
+                Arc::ptr_eq(&s.store, store)
+                    && Arc::ptr_eq(&s.overrides, overrides)
+                    && s.res.as_of == as_of
+                    && s.res.area == area
+                    && s.res.region == region
+            })?;
+            Some(spares.swap_remove(i))
+        });
+        let mut s = found.ok().flatten()?;
+        s.traced.clear();
+        s.trace = trace.then(Vec::new);
+        s.program.clear();
+        s.error = None;
+        s.slots.clear();
+        Some(s)
+    }
+
+    /// Keeps this session for the thread's next households (see [`Session::reuse`]). The
+    /// thread holds on to [`MAX_SPARES`] at most, the oldest let go first, and with them
+    /// their engines' parameters.
+    pub fn keep(self) {
+        let _ = SPARES.try_with(|c| {
+            let mut spares = c.borrow_mut();
+            if spares.len() == MAX_SPARES {
+                spares.remove(0);
+            }
+            spares.push(self);
+        });
+    }
+
+    /// A new session on the same parameters, place and day.
+    pub fn fresh(&self, trace: bool) -> Session {
+        Session::new(self.store.clone(), self.overrides.clone(), self.res.clone(), trace)
+    }
+
+    /// The parameters of the place and day this session evaluates for.
+    pub fn resolution(&self) -> &Resolution {
+        &self.res
     }
 
     fn record(&mut self, name: &str, r: &Resolved) {
