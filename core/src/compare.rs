@@ -14,6 +14,7 @@
 
 use crate::batch::{self, ErrorRecord, HouseholdInput, Line, LineReader, Progress, Workers};
 use crate::money::Money;
+use crate::render::Decision;
 use crate::{Assessment, Engine, Options, Result};
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
@@ -88,10 +89,70 @@ pub fn payable(a: &Assessment, program: &str) -> Decimal {
     }
 }
 
-fn is_recipient(a: &Assessment, program: &str) -> bool {
-    a.programs
-        .get(program)
-        .is_some_and(|p| p.status == "eligible")
+/// What a comparison reads of one program on one side: whether the household receives
+/// it (status `eligible`) and its payable amount.
+#[derive(Debug, Clone, Copy)]
+struct Payable<'a> {
+    program: &'a str,
+    recipient: bool,
+    amount: Decimal,
+}
+
+impl<'a> Payable<'a> {
+    fn new(program: &'a str, status: &str, amount: Decimal) -> Self {
+        let recipient = status == "eligible";
+        Payable {
+            program,
+            recipient,
+            amount: if recipient { amount } else { Decimal::ZERO },
+        }
+    }
+}
+
+/// One household under both sides, as a comparison reads it: what a worker thread hands
+/// over instead of two whole assessments (made, read and freed where they were made).
+pub(crate) struct Pair<'a> {
+    household_id: String,
+    baseline: Vec<Payable<'a>>,
+    reform: Vec<Payable<'a>>,
+}
+
+impl<'a> Pair<'a> {
+    fn of_assessments(baseline: &'a Assessment, reform: &'a Assessment) -> Self {
+        let side = |a: &'a Assessment| {
+            a.programs
+                .iter()
+                .map(|(id, p)| Payable::new(id, p.status, p.amount.0))
+                .collect()
+        };
+        Pair {
+            household_id: baseline.household_id.clone(),
+            baseline: side(baseline),
+            reform: side(reform),
+        }
+    }
+
+    /// `ids`: each side's program ids in run order ([`Engine::program_ids`]), the order
+    /// of its decision's results.
+    fn of_decisions<O, P>(ids: &Sides<Vec<&'a str>>, baseline: &Decision<'_, O>, reform: &Decision<'_, P>) -> Self
+    where
+        O: std::ops::Deref<Target = [crate::Outcome]>,
+        P: std::ops::Deref<Target = [crate::Outcome]>,
+    {
+        fn side<'a, O: std::ops::Deref<Target = [crate::Outcome]>>(ids: &[&'a str], d: &Decision<'_, O>) -> Vec<Payable<'a>> {
+            ids.iter().zip(d.results()).map(|(id, r)| Payable::new(id, r.status, r.amount.0)).collect()
+        }
+        Pair {
+            household_id: baseline.household_id().to_string(),
+            baseline: side(&ids.baseline, baseline),
+            reform: side(&ids.reform, reform),
+        }
+    }
+}
+
+/// The entry of `program` on one side (none when that side's pack lacks it).
+fn find<'s, 'a>(side: &'s [Payable<'a>], program: &str) -> Option<&'s Payable<'a>> {
+    side.iter().find(|p| p.program == program)
 }
 
 struct Candidate {
@@ -146,18 +207,25 @@ impl Accumulator {
 
     /// A household evaluated under both sides.
     pub fn add(&mut self, baseline: &Assessment, reform: &Assessment) {
+        self.add_pair(&Pair::of_assessments(baseline, reform));
+    }
+
+    /// A household evaluated under both sides, as a comparison reads it.
+    pub(crate) fn add_pair(&mut self, pair: &Pair<'_>) {
         self.seen += 1;
         self.households += 1;
-        for id in baseline.programs.keys().chain(reform.programs.keys()) {
-            if !self.programs.contains_key(id) {
+        for p in pair.baseline.iter().chain(&pair.reform) {
+            if !self.programs.contains_key(p.program) {
                 self.programs
-                    .insert(id.clone(), ProgramComparison::default());
+                    .insert(p.program.to_string(), ProgramComparison::default());
             }
         }
         for (index, (id, p)) in self.programs.iter_mut().enumerate() {
-            let (b, r) = (payable(baseline, id), payable(reform, id));
-            p.recipients.baseline += u64::from(is_recipient(baseline, id));
-            p.recipients.reform += u64::from(is_recipient(reform, id));
+            let (base, reform) = (find(&pair.baseline, id), find(&pair.reform, id));
+            let amount = |s: Option<&Payable>| s.map_or(Decimal::ZERO, |s| s.amount);
+            let (b, r) = (amount(base), amount(reform));
+            p.recipients.baseline += u64::from(base.is_some_and(|s| s.recipient));
+            p.recipients.reform += u64::from(reform.is_some_and(|s| s.recipient));
             p.cost.baseline.0 += b;
             p.cost.reform.0 += r;
             match r.cmp(&b) {
@@ -173,7 +241,7 @@ impl Accumulator {
                 household: self.seen,
                 program: index,
                 change: Change {
-                    household_id: baseline.household_id.clone(),
+                    household_id: pair.household_id.clone(),
                     program: id.clone(),
                     baseline: Money(b),
                     reform: Money(r),
@@ -211,6 +279,14 @@ impl Accumulator {
         }
     }
 
+    /// [`Accumulator::add_result`] for a household as a comparison reads it.
+    fn add_pair_result<E>(&mut self, r: &std::result::Result<Pair<'_>, E>) {
+        match r {
+            Ok(pair) => self.add_pair(pair),
+            Err(_) => self.add_error(),
+        }
+    }
+
     /// The comparison so far.
     pub fn snapshot(&self) -> Comparison {
         Comparison {
@@ -244,6 +320,29 @@ pub fn evaluate_pair(
     batch::guarded(|| Ok((baseline.evaluate_read(&h, opts)?, reform.evaluate_household(&h, opts)?)))
 }
 
+/// [`evaluate_pair`] as a comparison reads it: the programs decided, not rendered.
+fn decide_pair<'a>(
+    engines: &Sides<&Engine>,
+    ids: &Sides<Vec<&'a str>>,
+    household: &(impl HouseholdInput + ?Sized),
+    opts: &Options,
+) -> Result<Pair<'a>> {
+    let h = batch::guarded(|| engines.baseline.read_input(household, opts))?;
+    batch::guarded(|| {
+        let b = engines.baseline.decide_read(std::borrow::Cow::Borrowed(&h), opts)?;
+        let r = engines.reform.decide_household(&h, opts)?;
+        Ok(Pair::of_decisions(ids, &b, &r))
+    })
+}
+
+/// Each side's program ids, in run order.
+fn program_ids<'a>(baseline: &'a Engine, reform: &'a Engine) -> Sides<Vec<&'a str>> {
+    Sides {
+        baseline: baseline.program_ids(),
+        reform: reform.program_ids(),
+    }
+}
+
 /// A comparison reads statuses and amounts only: no reason's message is filled.
 fn without_messages(opts: &Options) -> Options {
     Options { messages: false, ..opts.clone() }
@@ -260,14 +359,15 @@ where
     let opts = &without_messages(opts);
     let workers = Workers::new(None);
     let mut acc = Accumulator::new(baseline, reform);
+    let (engines, ids) = (Sides { baseline, reform }, program_ids(baseline, reform));
     let mut it = households.into_iter();
     loop {
         let chunk: Vec<I::Item> = it.by_ref().take(batch::CHUNK_LINES).collect();
         if chunk.is_empty() {
             break;
         }
-        for r in workers.map(&chunk, |h| evaluate_pair(baseline, reform, h, opts)) {
-            acc.add_result(&r);
+        for r in workers.map(&chunk, |h| decide_pair(&engines, &ids, h, opts)) {
+            acc.add_pair_result(&r);
         }
     }
     acc.finish()
@@ -288,18 +388,19 @@ pub fn compare_lines<R: BufRead>(
     let workers = Workers::new(threads);
     let mut lines = LineReader::new(reader);
     let mut acc = Accumulator::new(baseline, reform);
+    let (engines, ids) = (Sides { baseline, reform }, program_ids(baseline, reform));
     let mut done = 0u64;
     loop {
         let chunk = lines.next_chunk(batch::CHUNK_LINES, batch::CHUNK_BYTES)?;
         if chunk.is_empty() {
             break;
         }
-        let results = workers.map(&chunk, |line| pair_of_line(baseline, reform, line, opts));
+        let results = workers.map(&chunk, |line| pair_of_line(&engines, &ids, line, opts));
         let mut chunk_errors = Vec::new();
         for r in results {
             done += 1;
             match r {
-                Ok((b, r)) => acc.add(&b, &r),
+                Ok(pair) => acc.add_pair(&pair),
                 Err(rec) => {
                     acc.add_error();
                     chunk_errors.push(rec);
@@ -316,22 +417,24 @@ pub fn compare_lines<R: BufRead>(
     Ok(acc.finish())
 }
 
-fn pair_of_line(
-    baseline: &Engine,
-    reform: &Engine,
+fn pair_of_line<'a>(
+    engines: &Sides<&Engine>,
+    ids: &Sides<Vec<&'a str>>,
     line: &Line,
     opts: &Options,
-) -> std::result::Result<(Assessment, Assessment), ErrorRecord> {
+) -> std::result::Result<Pair<'a>, ErrorRecord> {
+    let Sides { baseline, reform } = *engines;
     let (id, household) = batch::read_line(baseline, line, opts);
     let h = household.map_err(|e| ErrorRecord::new(line.number, id.clone(), &e))?;
-    let b = batch::guarded(|| baseline.evaluate_read(&h, opts)).map_err(|e| ErrorRecord::new(line.number, id.clone(), &e))?;
+    let b = batch::guarded(|| baseline.decide_read(std::borrow::Cow::Borrowed(&h), opts))
+        .map_err(|e| ErrorRecord::new(line.number, id.clone(), &e))?;
     // An error under the reform only says so (the household itself is fine).
-    let r = batch::guarded(|| reform.evaluate_household(&h, opts)).map_err(|e| {
+    let r = batch::guarded(|| reform.decide_household(&h, opts)).map_err(|e| {
         let mut rec = ErrorRecord::new(line.number, id, &e);
         for f in &mut rec.errors {
             f.message = format!("under the reform: {}", f.message);
         }
         rec
     })?;
-    Ok((b, r))
+    Ok(Pair::of_decisions(ids, &b, &r))
 }
