@@ -564,14 +564,14 @@ const PIPE_WORKER_STACK: usize = 8 << 20;
 /// The sizes of the pipeline (tests make them tiny).
 #[derive(Debug, Clone, Copy)]
 #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
-struct Tuning {
+pub(crate) struct Tuning {
     piece_lines: usize,
     piece_bytes: usize,
     pieces_per_worker: usize,
     bytes_in_flight: usize,
 }
 
-const TUNING: Tuning = Tuning {
+pub(crate) const TUNING: Tuning = Tuning {
     piece_lines: PIPE_CHUNK_LINES,
     piece_bytes: PIPE_CHUNK_BYTES,
     pieces_per_worker: PIPE_PIECES_PER_WORKER,
@@ -589,15 +589,20 @@ struct Piece {
     bytes_read: u64,
 }
 
-/// A piece evaluated: its output lines, ready to be written as they are.
+/// A piece done: what the work made of its lines.
 #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
-struct Done {
+struct Done<T> {
     seq: u64,
+    value: T,
+    size: usize,
+    bytes_read: u64,
+}
+
+/// A piece of a batch evaluated: its output lines, ready to be written as they are.
+struct Written {
     out: Vec<u8>,
     summary: BatchSummary,
     errors: Vec<ErrorRecord>,
-    size: usize,
-    bytes_read: u64,
 }
 
 /// Evaluates one line and appends its output line (assessment or error record, and
@@ -635,20 +640,23 @@ fn process_line(
     out.push(b'\n');
 }
 
-/// Evaluates a piece, in order, on the calling thread.
-fn process_piece(engine: &Engine, piece: Piece, opts: &Options) -> Done {
+/// Evaluates the lines of a piece, in order, into their output lines.
+fn write_lines(engine: &Engine, lines: &[Line], opts: &Options) -> Written {
     // About 4 KB of output per household; grown if need be.
-    let mut out = Vec::with_capacity(piece.lines.len() * 4096);
+    let mut out = Vec::with_capacity(lines.len() * 4096);
     let mut summary = BatchSummary::new(engine);
     let mut errors = Vec::new();
-    for line in &piece.lines {
+    for line in lines {
         process_line(engine, line, opts, &mut out, &mut summary, &mut errors);
     }
+    Written { out, summary, errors }
+}
+
+/// Does the work of a piece on the calling thread.
+fn process_piece<T>(piece: Piece, work: &impl Fn(&[Line]) -> T) -> Done<T> {
     Done {
         seq: piece.seq,
-        out,
-        summary,
-        errors,
+        value: work(&piece.lines),
         size: piece.size,
         bytes_read: piece.bytes_read,
     }
@@ -676,20 +684,22 @@ fn read_piece<R: BufRead>(
     }))
 }
 
-/// Writes an evaluated piece, folds its counts into the summary and reports progress.
+/// Writes an evaluated piece, folds its counts into the summary and reports progress
+/// (`bytes_read`: the input consumed once the piece was read).
 fn write_piece<W: Write>(
-    done: Done,
+    piece: Written,
+    bytes_read: u64,
     writer: &mut W,
     summary: &mut BatchSummary,
     progress: &mut impl FnMut(&Progress),
 ) -> io::Result<()> {
-    writer.write_all(&done.out)?;
-    summary.merge(done.summary);
+    writer.write_all(&piece.out)?;
+    summary.merge(piece.summary);
     progress(&Progress {
         lines: summary.records,
         errors: summary.errors,
-        bytes: done.bytes_read,
-        chunk_errors: &done.errors,
+        bytes: bytes_read,
+        chunk_errors: &piece.errors,
     });
     Ok(())
 }
@@ -736,20 +746,44 @@ where
 {
     let mut lines = LineReader::new(reader);
     let mut summary = BatchSummary::new(engine);
+    for_each_piece(
+        &mut lines,
+        threads,
+        tuning,
+        &|lines: &[Line]| write_lines(engine, lines, opts),
+        |piece, bytes_read| write_piece(piece, bytes_read, &mut writer, &mut summary, &mut progress),
+    )?;
+    writer.flush()?;
+    Ok(summary)
+}
+
+/// The engine of [`batch_stream`], for any work on lines: reads `lines` in pieces,
+/// does `work` on each (on `threads` threads, see [`batch_stream`]) and hands each
+/// piece's result to `deliver` on the calling thread, in input order, with the input
+/// bytes consumed once the piece was read. Ends at the end of the input, at a read
+/// error (after delivering what was read before it) or at `deliver`'s first error.
+pub(crate) fn for_each_piece<R, T, F>(
+    lines: &mut LineReader<R>,
+    threads: Option<usize>,
+    tuning: &Tuning,
+    work: &F,
+    mut deliver: impl FnMut(T, u64) -> io::Result<()>,
+) -> io::Result<()>
+where
+    R: BufRead,
+    T: Send,
+    F: Fn(&[Line]) -> T + Sync,
+{
     #[cfg(feature = "parallel")]
     {
         let workers = worker_count(threads);
         if workers > 1 {
-            pipeline(engine, &mut lines, &mut writer, opts, workers, &mut summary, &mut progress, tuning)?;
-            writer.flush()?;
-            return Ok(summary);
+            return pipeline(lines, workers, tuning, work, &mut deliver);
         }
     }
     #[cfg(not(feature = "parallel"))]
     let _ = threads;
-    sequential(engine, &mut lines, &mut writer, opts, &mut summary, &mut progress, tuning)?;
-    writer.flush()?;
-    Ok(summary)
+    sequential(lines, tuning, work, &mut deliver)
 }
 
 /// The threads that evaluate for `threads` (as [`Workers::new`] counts them).
@@ -761,21 +795,18 @@ fn worker_count(threads: Option<usize>) -> usize {
     }
 }
 
-/// Evaluates every piece on the calling thread, one after the other.
-fn sequential<R: BufRead, W: Write>(
-    engine: &Engine,
+/// Does every piece on the calling thread, one after the other.
+fn sequential<R: BufRead, T>(
     lines: &mut LineReader<R>,
-    writer: &mut W,
-    opts: &Options,
-    summary: &mut BatchSummary,
-    progress: &mut impl FnMut(&Progress),
     tuning: &Tuning,
+    work: &impl Fn(&[Line]) -> T,
+    deliver: &mut impl FnMut(T, u64) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut seq = 0;
     while let Some(piece) = read_piece(lines, seq, tuning)? {
         seq += 1;
-        let done = process_piece(engine, piece, opts);
-        write_piece(done, writer, summary, progress)?;
+        let done = process_piece(piece, work);
+        deliver(done.value, done.bytes_read)?;
     }
     Ok(())
 }
@@ -867,22 +898,23 @@ impl Drop for CloseOnDrop<'_> {
 /// thread does them between its own pieces, keeping enough pieces queued that the other
 /// workers never wait for it.
 #[cfg(feature = "parallel")]
-#[allow(clippy::too_many_arguments)]
-fn pipeline<R: BufRead, W: Write>(
-    engine: &Engine,
+fn pipeline<R, T, F>(
     lines: &mut LineReader<R>,
-    writer: &mut W,
-    opts: &Options,
     workers: usize,
-    summary: &mut BatchSummary,
-    progress: &mut impl FnMut(&Progress),
     tuning: &Tuning,
-) -> io::Result<()> {
+    work: &F,
+    deliver: &mut impl FnMut(T, u64) -> io::Result<()>,
+) -> io::Result<()>
+where
+    R: BufRead,
+    T: Send,
+    F: Fn(&[Line]) -> T + Sync,
+{
     use std::sync::mpsc;
 
     let max_pieces = (workers * tuning.pieces_per_worker).max(1);
     let queue = Queue::new();
-    let (done_tx, done_rx) = mpsc::channel::<std::thread::Result<Done>>();
+    let (done_tx, done_rx) = mpsc::channel::<std::thread::Result<Done<T>>>();
 
     std::thread::scope(|scope| {
         let _close = CloseOnDrop(&queue);
@@ -895,7 +927,7 @@ fn pipeline<R: BufRead, W: Write>(
                 .spawn_scoped(scope, move || {
                     while let Some(piece) = queue.pop() {
                         let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            process_piece(engine, piece, opts)
+                            process_piece(piece, work)
                         }));
                         if done_tx.send(done).is_err() {
                             return;
@@ -907,28 +939,27 @@ fn pipeline<R: BufRead, W: Write>(
             }
         }
         drop(done_tx);
-        let pipe = Pipe { engine, opts, queue: &queue, done_rx: &done_rx, max_pieces, tuning };
-        pipe.drive(lines, writer, summary, progress)
+        let pipe = Pipe { work, queue: &queue, done_rx: &done_rx, max_pieces, tuning };
+        pipe.drive(lines, deliver)
         // `_close` ends the workers on every way out, an error or a panic included.
     })
 }
 
 /// What the calling thread of a pipeline works with.
 #[cfg(feature = "parallel")]
-struct Pipe<'a> {
-    engine: &'a Engine,
-    opts: &'a Options,
+struct Pipe<'a, T, F> {
+    work: &'a F,
     queue: &'a Queue,
-    done_rx: &'a std::sync::mpsc::Receiver<std::thread::Result<Done>>,
+    done_rx: &'a std::sync::mpsc::Receiver<std::thread::Result<Done<T>>>,
     /// Pieces read but not yet written, at most.
     max_pieces: usize,
     tuning: &'a Tuning,
 }
 
 #[cfg(feature = "parallel")]
-impl Pipe<'_> {
+impl<T, F: Fn(&[Line]) -> T> Pipe<'_, T, F> {
     /// Files an evaluated piece; a panic outside every household's guard (a bug) is not hidden.
-    fn accept(done: std::thread::Result<Done>, ready: &mut std::collections::BTreeMap<u64, Done>) {
+    fn accept(done: std::thread::Result<Done<T>>, ready: &mut std::collections::BTreeMap<u64, Done<T>>) {
         match done {
             Ok(d) => {
                 ready.insert(d.seq, d);
@@ -942,20 +973,14 @@ impl Pipe<'_> {
     /// oldest piece no worker has taken; and when there is none, waits for a worker's.
     /// On a read error, what was read before it is still written; on a write error it
     /// stops.
-    fn drive<R: BufRead, W: Write>(
-        &self,
-        lines: &mut LineReader<R>,
-        writer: &mut W,
-        summary: &mut BatchSummary,
-        progress: &mut impl FnMut(&Progress),
-    ) -> io::Result<()> {
+    fn drive<R: BufRead>(&self, lines: &mut LineReader<R>, deliver: &mut impl FnMut(T, u64) -> io::Result<()>) -> io::Result<()> {
         use std::collections::BTreeMap;
 
         let mut reading = true;
         let mut read_error: Option<io::Error> = None;
         let (mut next_read, mut next_write) = (0u64, 0u64);
         let mut bytes_in_flight = 0usize;
-        let mut ready: BTreeMap<u64, Done> = BTreeMap::new();
+        let mut ready: BTreeMap<u64, Done<T>> = BTreeMap::new();
         loop {
             while let Ok(done) = self.done_rx.try_recv() {
                 Self::accept(done, &mut ready);
@@ -963,7 +988,7 @@ impl Pipe<'_> {
             while let Some(done) = ready.remove(&next_write) {
                 next_write += 1;
                 bytes_in_flight -= done.size;
-                write_piece(done, writer, summary, progress)?;
+                deliver(done.value, done.bytes_read)?;
             }
             while reading {
                 let in_flight = (next_read - next_write) as usize;
@@ -986,7 +1011,7 @@ impl Pipe<'_> {
                 }
             }
             if let Some(piece) = self.queue.try_pop() {
-                let done = process_piece(self.engine, piece, self.opts);
+                let done = process_piece(piece, self.work);
                 ready.insert(done.seq, done);
                 continue;
             }

@@ -9,8 +9,10 @@
 //!
 //! [`Accumulator`] folds households one at a time, keeping only aggregates and the top
 //! changes, so a comparison of any population runs in bounded memory; [`compare`] (any
-//! iterator of households) and [`compare_lines`] (JSON lines) drive it in parallel
-//! chunks. Sums are exact [`Decimal`]s.
+//! iterator of households, in parallel chunks) and [`compare_lines`] (JSON lines, in the
+//! batch's pipeline) drive it. Each household is decided on both sides, not rendered:
+//! a worker hands over, per program and side, only whether the household receives it
+//! and the payable amount. Sums are exact [`Decimal`]s.
 
 use crate::batch::{self, ErrorRecord, HouseholdInput, Line, LineReader, Progress, Workers};
 use crate::money::Money;
@@ -374,8 +376,10 @@ where
 }
 
 /// Compares the households of a JSON-lines input (a blank or malformed line counts as
-/// an error), in parallel chunks; `progress` is called after each chunk with the
-/// chunk's error records. Only an I/O error of the reader ends it early.
+/// an error), on `threads` threads in the batch's pipeline ([`batch::batch_stream`]:
+/// reading, evaluating and folding overlap); `progress` is called after each piece of a
+/// few hundred lines with its error records. Only an I/O error of the reader ends it
+/// early.
 pub fn compare_lines<R: BufRead>(
     baseline: &Engine,
     reform: &Engine,
@@ -385,17 +389,14 @@ pub fn compare_lines<R: BufRead>(
     mut progress: impl FnMut(&Progress),
 ) -> io::Result<Comparison> {
     let opts = &without_messages(opts);
-    let workers = Workers::new(threads);
     let mut lines = LineReader::new(reader);
     let mut acc = Accumulator::new(baseline, reform);
     let (engines, ids) = (Sides { baseline, reform }, program_ids(baseline, reform));
+    let work = |piece: &[Line]| -> Vec<std::result::Result<Pair<'_>, ErrorRecord>> {
+        piece.iter().map(|line| pair_of_line(&engines, &ids, line, opts)).collect()
+    };
     let mut done = 0u64;
-    loop {
-        let chunk = lines.next_chunk(batch::CHUNK_LINES, batch::CHUNK_BYTES)?;
-        if chunk.is_empty() {
-            break;
-        }
-        let results = workers.map(&chunk, |line| pair_of_line(&engines, &ids, line, opts));
+    batch::for_each_piece(&mut lines, threads, &batch::TUNING, &work, |results, bytes_read| {
         let mut chunk_errors = Vec::new();
         for r in results {
             done += 1;
@@ -410,10 +411,11 @@ pub fn compare_lines<R: BufRead>(
         progress(&Progress {
             lines: done,
             errors: acc.errors,
-            bytes: lines.bytes_read(),
+            bytes: bytes_read,
             chunk_errors: &chunk_errors,
         });
-    }
+        Ok(())
+    })?;
     Ok(acc.finish())
 }
 

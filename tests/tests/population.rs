@@ -373,10 +373,22 @@ fn compare_equals_two_batch_runs() {
         let c = compare(&engine, &reform, lines.iter().map(String::as_str), &opts());
         assert_eq!(serde_json::to_value(&c).unwrap(), expected, "{set:?}");
         assert_eq!(c.errors, bads.len() as u64);
-        // Streaming the same lines gives the same comparison.
-        let streamed =
-            compare_lines(&engine, &reform, input.as_bytes(), &opts(), Some(2), |_| {}).unwrap();
-        assert_eq!(streamed, c);
+        // Streaming the same lines gives the same comparison, on any number of threads
+        // (over 300 lines: two pieces of the pipeline), with progress in input order.
+        for threads in [Some(1), Some(2), Some(3)] {
+            let mut seen = Vec::new();
+            let mut error_lines = Vec::new();
+            let streamed = compare_lines(&engine, &reform, input.as_bytes(), &opts(), threads, |p| {
+                seen.push(p.lines);
+                error_lines.extend(p.chunk_errors.iter().map(|e| e.line));
+            })
+            .unwrap();
+            assert_eq!(streamed, c, "{threads:?}");
+            assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+            assert_eq!(seen.last(), Some(&(lines.len() as u64)));
+            assert_eq!(error_lines.len(), bads.len(), "{threads:?}");
+            assert!(error_lines.windows(2).all(|w| w[0] < w[1]), "{error_lines:?}");
+        }
 
         let sub = &c.programs["subsistence"];
         assert!(
