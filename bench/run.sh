@@ -13,6 +13,7 @@
 #   3. times `jiuzhu batch` on each with /usr/bin/time -v, with 1 and 2 threads, for the
 #      release and the PGO binary: households/s (N / wall time) and peak RSS (both
 #      binaries must write byte-identical output; checked on the 10k population);
+#      and `jiuzhu compare` of a reform on the 100,000 households, 1 and 2 threads;
 #   4. times `jiuzhu evaluate examples/household.json` (hyperfine if installed, else
 #      the mean of 20 runs of a shell loop);
 #   5. runs bench/native (agreement with the engine on 2,000 households, and µs per
@@ -42,7 +43,7 @@ for a in "$@"; do
     --full) FULL=1 ;;
     --no-build) BUILD=0 ;;
     --no-pgo) PGO=0 ;;
-    -h|--help) sed -n 2,26p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,33p "$0"; exit 0 ;;
     *) echo "unknown argument $a" >&2; exit 2 ;;
   esac
 done
@@ -74,17 +75,24 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 SIZES=(10000 100000)
 [ "$FULL" = 1 ] && SIZES+=(1000000)
 
-# timed BIN N T OUTPUT LOG [FLAG...]: runs `BIN batch` on synth-N with T threads under
-# /usr/bin/time -v; sets SECS (wall), RSS_MB, RATE (households/s), US (wall×threads per
-# household).
-timed() {
-  /usr/bin/time -v "$1" batch "$OUT/synth-$2.jsonl" -o "$4" --threads "$3" "${@:6}" 2>"$5" >/dev/null
+# measure N T LOG COMMAND...: runs COMMAND (on N households, T threads) under
+# /usr/bin/time -v, its output discarded; sets SECS (wall), RSS_MB, RATE (households/s),
+# US (wall×threads per household).
+measure() {
+  local n=$1 t=$2 log=$3
+  shift 3
+  /usr/bin/time -v "$@" 2>"$log" >/dev/null
   local wall
-  wall=$(grep 'Elapsed (wall clock)' "$5" | awk '{print $NF}')
+  wall=$(grep 'Elapsed (wall clock)' "$log" | awk '{print $NF}')
   SECS=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-  RSS_MB=$(($(grep 'Maximum resident set size' "$5" | awk '{print $NF}') / 1024))
-  RATE=$(awk -v n="$2" -v s="$SECS" 'BEGIN { printf "%.0f", n / s }')
-  US=$(awk -v n="$2" -v s="$SECS" -v t="$3" 'BEGIN { printf "%.1f", s * t / n * 1e6 }')
+  RSS_MB=$(($(grep 'Maximum resident set size' "$log" | awk '{print $NF}') / 1024))
+  RATE=$(awk -v n="$n" -v s="$SECS" 'BEGIN { printf "%.0f", n / s }')
+  US=$(awk -v n="$n" -v s="$SECS" -v t="$t" 'BEGIN { printf "%.1f", s * t / n * 1e6 }')
+}
+
+# timed BIN N T OUTPUT LOG [FLAG...]: `BIN batch` on synth-N with T threads, measured.
+timed() {
+  measure "$2" "$3" "$5" "$1" batch "$OUT/synth-$2.jsonl" -o "$4" --threads "$3" "${@:6}"
 }
 
 ROWS=()
@@ -145,6 +153,19 @@ ROWS+=("$(printf '| batch (release) --no-messages | %9d | %d | %8.2f s | %8s /s 
   "$n" "$t" "$SECS" "$RATE" "$US" "$RSS_MB" "$(du -m "$OUT/assessments-bare.jsonl" | cut -f1) MB out")")
 echo "   ${ROWS[-1]}"
 rm -f "$OUT/assessments-bare.jsonl"
+
+# A reform against today's rules on the same households (`jiuzhu compare`: two
+# evaluations a household, only the comparison printed; docs/performance.md, sixteenth
+# session). The rate counts households, not evaluations.
+n=100000
+for t in 1 2; do
+  echo "== compare $n households, $t thread(s), release, --set subsistence.standard=1500"
+  measure "$n" "$t" "$OUT/time-compare-$n-$t.txt" \
+    "$JZ" compare "$OUT/synth-$n.jsonl" --set subsistence.standard=1500 --threads "$t"
+  ROWS+=("$(printf '| compare (release), a reform | %9d | %d | %8.2f s | %8s /s | %6.1f µs | %6d MB | the comparison |' \
+    "$n" "$t" "$SECS" "$RATE" "$US" "$RSS_MB")")
+  echo "   ${ROWS[-1]}"
+done
 
 echo "== evaluate examples/household.json (one process per run: load pack, evaluate, print)"
 if command -v hyperfine >/dev/null; then
