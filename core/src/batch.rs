@@ -652,7 +652,7 @@ fn write_lines(engine: &Engine, lines: &[Line], opts: &Options) -> Written {
     Written { out, summary, errors }
 }
 
-/// Does the work of a piece on the calling thread.
+/// Does the work of a piece (on whichever thread took it).
 fn process_piece<T>(piece: Piece, work: &impl Fn(&[Line]) -> T) -> Done<T> {
     Done {
         seq: piece.seq,
@@ -1021,9 +1021,8 @@ impl<T, F: Fn(&[Line]) -> T> Pipe<'_, T, F> {
             match self.done_rx.recv() {
                 Ok(done) => Self::accept(done, &mut ready),
                 Err(_) => {
-                    // Every worker is gone (only a panic does that, and it was passed on)
-                    // while pieces are in flight that no thread holds: cannot happen, since
-                    // the calling thread takes every piece left in the queue.
+                    // No worker left while pieces are in flight: a bug (the calling thread
+                    // takes every piece left in the queue, and a worker's panic was passed on).
                     return Err(io::Error::other(
                         "batch: the evaluating threads stopped before the end",
                     ));

@@ -21,7 +21,7 @@ use std::sync::{Arc, RwLock};
 /// households of that place and day share. Built once and kept by the engine's
 /// [`Resolutions`], so an evaluation reads parameters without resolving them.
 pub struct Resolution {
-    region: String,
+    /// The household's region first, then those above it ([`crate::params::region_chain`]).
     chain: Vec<String>,
     as_of: Date,
     area: Area,
@@ -48,7 +48,7 @@ impl Resolution {
             })
             .collect();
         entries.sort_by(|a: &(&str, _), b| a.0.cmp(b.0));
-        Resolution { region: region.to_string(), chain, as_of, area, entries, derive: Default::default() }
+        Resolution { chain, as_of, area, entries, derive: Default::default() }
     }
 
     /// The entry of `name`; `hint` remembers where the last search found it (the same
@@ -155,7 +155,7 @@ impl Session {
                     && Arc::ptr_eq(&s.overrides, overrides)
                     && s.res.as_of == as_of
                     && s.res.area == area
-                    && s.res.region == region
+                    && s.res.chain.first().is_some_and(|r| r == region)
             })?;
             Some(spares.swap_remove(i))
         });
@@ -169,8 +169,8 @@ impl Session {
     }
 
     /// Keeps this session for the thread's next households (see [`Session::reuse`]). The
-    /// thread holds on to [`MAX_SPARES`] at most, the oldest let go first, and with them
-    /// their engines' parameters.
+    /// thread holds on to [`MAX_SPARES`] at most (when full, the first of its list is let
+    /// go), and with them their engines' parameters.
     pub fn keep(self) {
         let _ = SPARES.try_with(|c| {
             let mut spares = c.borrow_mut();
