@@ -16,6 +16,13 @@
 // (text in and out, JSON.stringify and JSON.parse for objects) is then apart from what
 // V8's code for the engine costs against the native build. Interleaved with the measured
 // loop, best of ROUNDS each.
+// CORE=native times the core's own call for the same job, natively, as the reference:
+// `jiuzhu-native-bench --one FILE` (bench/native; JIUZHU_NATIVE names the binary, default
+// target/release/jiuzhu-native-bench) runs `Engine::evaluate_value` (a parsed value in, an
+// `Assessment` out) against OBJECTS=1 and `Engine::evaluate_json` (text in and out)
+// against `evaluateJson`, one household at a time on one thread, interleaved with the
+// measured loop, best of ROUNDS each. This is the reference the targets of issue 7 are
+// read against (docs/performance.md, "the bindings' reference").
 // Prints one line: `wasm_us core_us ratio` (µs per household).
 import { readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -38,6 +45,7 @@ const flags = messages ? [] : ["--no-messages"];
 const options = messages ? undefined : { messages: false };
 const objects = process.env.OBJECTS === "1" ? lines.map((l) => JSON.parse(l)) : null;
 const inWasm = process.env.CORE === "wasm";
+const native = process.env.CORE === "native" ? (process.env.JIUZHU_NATIVE ?? join(here, "../target/release/jiuzhu-native-bench")) : null;
 const encoded = inWasm ? lines.map((l) => Buffer.from(l, "utf8")) : null;
 
 // The command's CPU time (user + system) in milliseconds, from bash's `time`: /usr/bin/time
@@ -52,6 +60,14 @@ function coreCpuTimed(file) {
   const m = /CPU ([0-9.]+) ([0-9.]+)/.exec(r.stderr);
   if (r.status !== 0 || m === null) throw new Error(`jiuzhu batch failed: ${r.stderr}`);
   return Number(m[1]) + Number(m[2]);
+}
+
+// The core's own call for the same job (CORE=native), µs per household.
+function coreNative() {
+  const r = spawnSync(native, ["--one", path, ...(messages ? [] : ["0"])], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${native} --one failed: ${r.stderr}`);
+  const [objectsUs, textUs] = r.stdout.trim().split(/\s+/).map(Number);
+  return objects ? objectsUs : textUs;
 }
 
 const engine = new Engine();
@@ -76,8 +92,10 @@ const wasm = [];
 const core = [];
 const base = [];
 const rounds = Number(process.env.ROUNDS ?? 7);
+const n = lines.length;
 for (let round = 0; round < rounds; round++) {
   if (inWasm) core.push(engineInWasm());
+  else if (native) core.push((coreNative() * n) / 1e6);
   else {
     base.push(coreCpuTimed(empty));
     core.push(coreCpuTimed(path));
@@ -89,7 +107,6 @@ for (let round = 0; round < rounds; round++) {
   wasm.push(Number(process.hrtime.bigint() - start) / 1e9);
   if (bytes === 0) throw new Error("no output");
 }
-const n = lines.length;
-const coreUs = ((Math.min(...core) - (inWasm ? 0 : Math.min(...base))) / n) * 1e6;
+const coreUs = ((Math.min(...core) - (inWasm || native ? 0 : Math.min(...base))) / n) * 1e6;
 const wasmUs = (Math.min(...wasm) / n) * 1e6;
 console.log(`${wasmUs.toFixed(1)} ${coreUs.toFixed(1)} ${(wasmUs / coreUs).toFixed(2)}`);

@@ -9,7 +9,10 @@
 //!   `Engine::read_full`, what a household with an error goes through)
 //! * `read_value/*` a parsed `serde_json::Value` → `Household` (`Engine::read`: the value
 //!   written as text for the fast reader), against `read_value_full/*` (`read_full`)
-//! * `evaluate/*`  JSON text → assessment JSON text (`evaluate_str` + `to_json`)
+//! * `evaluate/*`  JSON text → assessment JSON text (`evaluate_str` + `to_json`: through
+//!   the `Assessment` value a Rust caller gets)
+//! * `evaluate_json/*` the same text from the same text, written from the decision
+//!   directly (`evaluate_json`: what `batch` and the wasm package's `evaluateJson` do)
 //! * `many/*`      1,000 synthetic households (`synth`, seed 42) through `evaluate_many`,
 //!   JSON text in, assessments out, with 1 and 2 threads
 //! * `program/*`   each program's share of `evaluate_household` on 200 synthetic
@@ -80,6 +83,15 @@ fn bench_one(c: &mut Criterion) {
     for (name, text) in EXAMPLES {
         g.bench_with_input(BenchmarkId::from_parameter(name), text, |b, text| {
             b.iter(|| engine.evaluate_str(black_box(text), &opts).expect("evaluates").to_json())
+        });
+    }
+    g.finish();
+    // The same text out, written from the decision directly (no `Assessment` between):
+    // what `jiuzhu batch` and the wasm package's `evaluateJson` do.
+    let mut g = c.benchmark_group("evaluate_json");
+    for (name, text) in EXAMPLES {
+        g.bench_with_input(BenchmarkId::from_parameter(name), text, |b, text| {
+            b.iter(|| engine.evaluate_json(black_box(*text), &opts).expect("evaluates"))
         });
     }
     g.finish();

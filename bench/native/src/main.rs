@@ -558,10 +558,44 @@ fn many(path: &str, messages: bool) {
     println!("{:.3}", pass() / lines.len() as f64 * 1e6);
 }
 
+/// `--one FILE [MESSAGES]`: the core's calls for one household, in a loop over FILE's
+/// households on one thread, each result dropped before the next: `Engine::evaluate_value`
+/// (a parsed `serde_json::Value` in, an `Assessment` out: what the wasm package's
+/// `evaluate(object)` does, in Rust) and `Engine::evaluate_json` (JSON text in and out:
+/// its `evaluateJson(text)`). Prints µs per household of each, best of 5 passes after one
+/// to warm up: `objects_us text_us`. bench/bindings.mjs runs it between its own rounds
+/// (`CORE=native`).
+fn one(path: &str, messages: bool) {
+    let text = std::fs::read_to_string(path).expect("the households file");
+    let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    let values: Vec<_> =
+        lines.iter().map(|l| jiuzhu_core::household::parse_household_text(l).expect("valid JSON")).collect();
+    let engine = Engine::new().expect("the embedded pack");
+    let opts = Options { messages, ..Options::default() };
+    let objects = || {
+        for v in &values {
+            drop(black_box(engine.evaluate_value(black_box(v), &opts).expect("evaluates")));
+        }
+    };
+    let texts = || {
+        for l in &lines {
+            drop(black_box(engine.evaluate_json(black_box(*l), &opts).expect("evaluates")));
+        }
+    };
+    objects();
+    texts();
+    let n = lines.len() as f64;
+    let (o, t) = (best_of(5, objects), best_of(5, texts));
+    println!("{:.3} {:.3}", o / n * 1e6, t / n * 1e6);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--many") {
         return many(args.get(1).expect("--many FILE"), args.get(2).map(String::as_str) != Some("0"));
+    }
+    if args.first().map(String::as_str) == Some("--one") {
+        return one(args.get(1).expect("--one FILE"), args.get(2).map(String::as_str) != Some("0"));
     }
     let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(2000);
     let date = parse_date("2025-03-01").expect("a date");
