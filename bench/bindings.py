@@ -27,6 +27,10 @@ with its default threads (every core) against `jiuzhu batch FILE -o /dev/null` w
 default threads (every core; less an empty run), best of ROUNDS each, and prints
 `python_wall_us core_wall_us ratio`.
 
+DICTS=1 gives `evaluate_many` the households as dicts (`json.loads` of each line, made
+before the call and not timed; amounts stay `str`) instead of texts. With CORE=many the
+core then takes parsed `serde_json::Value`s (`jiuzhu-native-bench --many FILE 1 values`).
+
 CORE=many measures the core doing the same job as `evaluate_many` instead of
 `jiuzhu batch`: the core's own `Engine::evaluate_many(lines, threads 1)`, assessments
 (Rust objects) out, kept until all are made and then dropped, timed inside
@@ -40,6 +44,7 @@ three as before: other scripts read them), with_gc_us the call and the collectio
 it, gc_us that collection alone.
 """
 import gc
+import json
 import os
 import resource
 import subprocess
@@ -52,6 +57,7 @@ ROUNDS = int(os.environ.get("ROUNDS", "7"))
 WALL = os.environ.get("WALL", "0") == "1"
 MESSAGES = os.environ.get("MESSAGES", "1") != "0"
 CORE = os.environ.get("CORE", "batch")
+DICTS = os.environ.get("DICTS", "0") == "1"
 
 
 def core_cpu(jz, path):
@@ -64,7 +70,7 @@ def core_cpu(jz, path):
 
 def core_many(native, path):
     """The core's evaluate_many, µs per household, as bench/native times it."""
-    flags = [] if MESSAGES else ["0"]
+    flags = ["1" if MESSAGES else "0"] + (["values"] if DICTS else [])
     out = subprocess.run([native, "--many", path, *flags], check=True, capture_output=True, text=True).stdout
     return float(out.split()[-1])
 
@@ -109,6 +115,8 @@ def one_round(path, wall):
     the wall time of the default call (`--wall`), or the call's CPU time and the
     collection's."""
     lines = read_lines(path)
+    if DICTS:
+        lines = [json.loads(l) for l in lines]
     engine = jiuzhu.Engine()
     # the first call fills the engine's tables of keys, words and figures
     engine.evaluate_many(lines[:500], threads=None if wall else 1, messages=MESSAGES)

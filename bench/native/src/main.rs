@@ -541,21 +541,32 @@ fn best_of<F: FnMut()>(reps: usize, mut f: F) -> f64 {
 /// one thread, the assessments kept until all are made and then dropped: what Python's
 /// `evaluate_many(lines, threads=1)` does, in Rust, with Rust objects out. Prints µs per
 /// household of one pass, after a pass to warm up. bench/bindings.py runs it between its
-/// own rounds (`CORE=many`).
-fn many(path: &str, messages: bool) {
+/// own rounds (`CORE=many`). With `values` (`--many FILE 1 values`), the households are
+/// parsed `serde_json::Value`s beforehand instead of texts: what `evaluate_many` of
+/// Python dicts does (`CORE=many DICTS=1`).
+fn many(path: &str, messages: bool, values: bool) {
     let text = std::fs::read_to_string(path).expect("the households file");
     let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    if values {
+        let parsed: Vec<_> =
+            lines.iter().map(|l| jiuzhu_core::household::parse_household_text(l).expect("valid JSON")).collect();
+        return many_of(&parsed, messages);
+    }
+    many_of(&lines, messages)
+}
+
+fn many_of<T: jiuzhu_core::batch::HouseholdInput + Sync>(households: &[T], messages: bool) {
     let engine = Engine::new().expect("the embedded pack");
     let opts = Options { messages, ..Options::default() };
     let pass = || {
         let t = Instant::now();
-        let out = engine.evaluate_many(black_box(&lines), &opts, Some(1));
+        let out = engine.evaluate_many(black_box(households), &opts, Some(1));
         assert!(out.iter().all(Result::is_ok), "every household evaluates");
         drop(black_box(out));
         t.elapsed().as_secs_f64()
     };
     pass();
-    println!("{:.3}", pass() / lines.len() as f64 * 1e6);
+    println!("{:.3}", pass() / households.len() as f64 * 1e6);
 }
 
 /// `--one FILE [MESSAGES]`: the core's calls for one household, in a loop over FILE's
@@ -592,7 +603,8 @@ fn one(path: &str, messages: bool) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--many") {
-        return many(args.get(1).expect("--many FILE"), args.get(2).map(String::as_str) != Some("0"));
+        let values = args.get(3).map(String::as_str) == Some("values");
+        return many(args.get(1).expect("--many FILE"), args.get(2).map(String::as_str) != Some("0"), values);
     }
     if args.first().map(String::as_str) == Some("--one") {
         return one(args.get(1).expect("--one FILE"), args.get(2).map(String::as_str) != Some("0"));
