@@ -22,7 +22,7 @@
 // `Assessment` out) against OBJECTS=1 and `Engine::evaluate_json` (text in and out)
 // against `evaluateJson`, one household at a time on one thread, interleaved with the
 // measured loop, best of ROUNDS each. This is the reference the targets of issue 7 are
-// read against (docs/performance.md, "the bindings' reference").
+// read against (docs/performance.md, "Reading the bindings' target").
 // Prints one line: `wasm_us core_us ratio` (µs per household).
 import { readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";

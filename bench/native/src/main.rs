@@ -11,7 +11,10 @@
 //!
 //! `cargo run --release --manifest-path bench/native/Cargo.toml -- [N] [--json]`
 //!
-//! With `--many FILE`, it times the core's `evaluate_many` instead (see [`many`]).
+//! With `--many FILE`, it times the core's `evaluate_many` instead (see [`many`]); with
+//! `--one FILE`, the core's calls for one household, `evaluate_value` and `evaluate_json`
+//! (see [`one`]): the references the bindings are read against (bench/bindings.py,
+//! bench/bindings.mjs).
 
 use jiuzhu_core::date::{days_before, months_before};
 use jiuzhu_core::household::{
