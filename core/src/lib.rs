@@ -425,15 +425,13 @@ impl Engine {
     }
 
     /// Validates a household given as a JSON value, without evaluating. The value is
-    /// written as text for the fast reader first ([`Engine::read_fast`]): the full
-    /// reader builds the JSON path of every field as it goes, several times the cost of
-    /// writing the text and reading it fast; it still reads anything the fast one gives
-    /// up on, so the answer is [`Engine::read_full`]'s.
+    /// walked by the fast field readers first ([`household::read_household_value`]):
+    /// the full reader builds the JSON path of every field as it goes, several times
+    /// the cost; it still reads anything the fast one gives up on, so the answer is
+    /// [`Engine::read_full`]'s.
     pub fn read(&self, v: &serde_json::Value, opts: &Options) -> Result<Household> {
-        if v.is_object() {
-            if let Some(read) = serde_json::to_string(v).ok().and_then(|text| self.read_fast_checked(&text, opts)) {
-                return read;
-            }
+        if let Some(h) = household::read_household_value(v, |own| self.settle_date(own, opts).ok()) {
+            return self.check_region(&h.region).map(|()| h);
         }
         self.read_full(v, opts)
     }
