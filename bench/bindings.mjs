@@ -21,8 +21,9 @@
 // target/release/jiuzhu-native-bench) runs `Engine::evaluate_value` (a parsed value in, an
 // `Assessment` out) against OBJECTS=1 and `Engine::evaluate_json` (text in and out)
 // against `evaluateJson`, one household at a time on one thread, interleaved with the
-// measured loop, best of ROUNDS each. This is the reference the targets of issue 7 are
-// read against (docs/performance.md, "Reading the bindings' target").
+// measured loop, best of ROUNDS each. Shown beside the target, which is read against
+// CORE=wasm: the same engine in the package's own runtime (docs/performance.md, "Reading
+// the bindings' target").
 // Prints one line: `wasm_us core_us ratio` (µs per household).
 import { readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
