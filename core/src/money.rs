@@ -274,8 +274,9 @@ static PAIRS: [u8; 200] = {
     t
 };
 
-/// A small text buffer on the stack (for [`Money`]'s serialization).
-struct StackText {
+/// A small text buffer on the stack (for [`Money`]'s serialization, and a number's text
+/// in the value reader).
+pub(crate) struct StackText {
     buf: [u8; 64],
     len: usize,
 }
@@ -287,7 +288,7 @@ impl Default for StackText {
 }
 
 impl StackText {
-    fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         // Only whole `str`s are ever written in.
         std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
     }

@@ -18,6 +18,7 @@ use super::fast::{amount_of, household, plain_number, settled, Field, Source};
 use super::model::{Amount, Household};
 use super::words::FIELDS;
 use crate::date::Date;
+use crate::money::StackText;
 use serde_json::{Number, Value};
 
 /// Reads a valid household from `v`, or `None` to take the full reader; `settle` as in
@@ -34,10 +35,13 @@ struct Walk<'a> {
 }
 
 /// A number's text, as its JSON form writes it (`arbitrary_precision` keeps the text it
-/// was read from), when that is a plain form the text reader takes (`0`, `123`,
-/// `123.45`).
-fn plain(n: &Number) -> Option<String> {
-    Some(n.to_string()).filter(|t| plain_number(t))
+/// was read from), written into `buf` on the stack, when that is a plain form the text
+/// reader takes (`0`, `123`, `123.45`). A text longer than `buf` (64 bytes) gives up,
+/// which is always safe (the full reader answers); no valid amount or count is that long.
+fn plain<'b>(n: &Number, buf: &'b mut StackText) -> Option<&'b str> {
+    use std::fmt::Write;
+    write!(buf, "{n}").ok()?;
+    Some(buf.as_str()).filter(|t| plain_number(t))
 }
 
 /// The field named `k`: looked for first among the object's own fields (`order`, a few),
@@ -77,7 +81,7 @@ impl<'a> Source<'a> for Walk<'a> {
 
     fn amount(&mut self) -> Option<Amount> {
         match self.cur {
-            Value::Number(n) => amount_of(&plain(n)?),
+            Value::Number(n) => amount_of(plain(n, &mut StackText::default())?),
             Value::String(_) => amount_of(self.str()?),
             _ => None,
         }
@@ -85,7 +89,7 @@ impl<'a> Source<'a> for Walk<'a> {
 
     fn count(&mut self, max: u64) -> Option<u32> {
         let Value::Number(n) = self.cur else { return None };
-        let n: u64 = plain(n)?.parse().ok()?;
+        let n: u64 = plain(n, &mut StackText::default())?.parse().ok()?;
         (n <= max).then_some(n as u32)
     }
 
